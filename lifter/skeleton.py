@@ -97,20 +97,25 @@ def fill_missing(xy: np.ndarray, scores: np.ndarray, parents: tuple[int, ...] = 
     The same rule is used by the demo and by the training noise model (dropped joints).
     """
     xy = np.array(xy, dtype=np.float32, copy=True)
-    scores = np.asarray(scores)
-    present = (scores > 0) & np.isfinite(xy).all(-1)
+    present = (np.asarray(scores) > 0) & np.isfinite(xy).all(-1)
     if present.all():
         return xy
-    flat_xy = xy.reshape(-1, xy.shape[-2], 2)
-    flat_ok = present.reshape(-1, xy.shape[-2])
-    for n in np.nonzero(~flat_ok.all(-1))[0]:
-        ok = flat_ok[n]
-        fallback = flat_xy[n][ok].mean(0) if ok.any() else np.zeros(2, np.float32)
-        for j in range(len(parents)):  # parents come before children in this table
-            if ok[j]:
-                continue
-            p = parents[j]
-            while p >= 0 and not ok[p]:
-                p = parents[p]
-            flat_xy[n, j] = flat_xy[n, p] if p >= 0 else fallback
-    return flat_xy.reshape(xy.shape)
+    num_joints = xy.shape[-2]
+    flat_xy = xy.reshape(-1, num_joints, 2)
+    flat_ok = present.reshape(-1, num_joints)
+    # vectorised over poses, one pass over the joints (parents come before children in this table)
+    count = flat_ok.sum(-1, keepdims=True)
+    fallback = np.where(flat_ok[..., None], np.nan_to_num(flat_xy), 0.0).sum(1) / np.maximum(count, 1)
+    anchored = flat_ok.copy()  # the joint now holds the position of a present joint
+    for j, p in enumerate(parents):
+        missing = ~flat_ok[:, j]
+        if not missing.any():
+            continue
+        if p < 0:
+            flat_xy[missing, j] = fallback[missing]
+            continue
+        from_parent = missing & anchored[:, p]
+        flat_xy[from_parent, j] = flat_xy[from_parent, p]
+        flat_xy[missing & ~anchored[:, p], j] = fallback[missing & ~anchored[:, p]]
+        anchored[:, j] |= from_parent
+    return flat_xy.reshape(xy.shape).astype(np.float32)

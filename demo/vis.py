@@ -1,0 +1,250 @@
+"""Video of a person -> 2D keypoints, 3D poses and a side-by-side video; one video or many.
+
+    python demo/vis.py --video clip.mp4 [--output-dir DIR] [--lifter pgformer|diffpyramid] ...
+    python demo/vis.py --video clips/ [--recursive] [--output-dir outputs] [--workers N | --ray]
+
+One video: writes into the output directory (default outputs/<video name>/):
+<video name>_pose3d.mp4 (the input with the 2D skeleton | the 3D skeleton in a fixed world view),
+keypoints.npz and keypoints.json (formats: demo/outputs.py and README), and manifest.json.
+Several videos (folders, globs, several paths): batch mode (demo/batch.py), outputs mirror the
+input tree under the output directory (default outputs/), plus summary.json.
+
+Exit codes: 0 every video done or skipped (up to date), 1 a video failed or the batch could not
+run, 2 usage error (bad flag, missing input, no videos found), 130 interrupted (Ctrl-C, SIGTERM).
+Run with --help for every option.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: import the project, not demo/'s own modules by bare name
+    _here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+    sys.path.insert(0, str(_here.parent))
+
+import argparse  # noqa: E402
+
+from demo.render import RenderStyle  # noqa: E402
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser (every flag documented in --help)."""
+    from detectors import DETECTOR_NAMES
+
+    style = RenderStyle()
+    p = argparse.ArgumentParser(
+        prog="python demo/vis.py",
+        description="Detect one person's 2D keypoints in a video (MediaPipe BlazePose by default), lift "
+                    "them to 3D with a PGFormer or DiffPyramid lifter, and write a side-by-side video "
+                    "plus keypoints.npz and keypoints.json. Frames without a person are marked invalid. "
+                    "Given folders, globs or several videos, processes them all (batch mode): outputs "
+                    "mirror the input tree, videos already done are skipped, failures are reported and the "
+                    "batch goes on, summary.json lists the outcome. Exit code 0: all done or skipped, "
+                    "1: a video failed, 2: usage error, 130: interrupted (rerun to resume).",
+    )
+    p.add_argument("--video", nargs="+", default=[], metavar="PATH",
+                   help="input video(s) (any format FFmpeg reads), folder(s) of videos, or glob patterns "
+                        "(quote them); more than one video means batch mode")
+    p.add_argument("--input-dir", action="append", default=[], type=Path, metavar="DIR",
+                   help="a folder of videos to process in batch mode (repeatable; same as --video DIR)")
+    p.add_argument("--recursive", action="store_true",
+                   help="batch mode: also search sub-folders (and let ** in globs match folders)")
+    p.add_argument("--output-dir", type=Path, default=None,
+                   help="one video: the folder of its outputs (default: outputs/<video name>/); batch mode: "
+                        "the root of the mirrored tree, <dir>/<relative folder>/<video name>/ (default: outputs/)")
+    p.add_argument("--force", action="store_true",
+                   help="redo videos whose outputs are complete and up to date (default: skip them)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="batch mode: videos processed in parallel, each worker process with its own detector "
+                        "and lifter; with --ray, the CPUs of a local Ray (default: %(default)s)")
+    p.add_argument("--ray", action="store_true",
+                   help="batch mode: run the videos as Ray tasks (optional extra 'ray'); on the cluster in "
+                        "RAY_ADDRESS if set (inputs and outputs on shared storage), else on a local Ray")
+    p.add_argument("--lifter", choices=("pgformer", "diffpyramid"), default="pgformer",
+                   help="shipped lifter weights to use, weights/<name>.safetensors (default: %(default)s)")
+    p.add_argument("--weights", type=Path, default=None,
+                   help="lifter checkpoint to use instead of the shipped one (any compatible checkpoint, "
+                        "including the paper's released files)")
+    p.add_argument("--denoiser", type=Path, default=None, help="DiffPyramid denoiser checkpoint")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="where the lifter runs; auto: CUDA when available (default: %(default)s)")
+    p.add_argument("--no-flip", action="store_true",
+                   help="turn off flip averaging (lifting the mirrored pose too and averaging)")
+    p.add_argument("--detector", choices=DETECTOR_NAMES, default="blazepose", help="2D keypoint detector (default: %(default)s)")
+    p.add_argument("--chunk", type=int, default=64,
+                   help="frames lifted per batch, also the frames held in memory while rendering (default: %(default)s)")
+    p.add_argument("--max-frames", type=int, default=None, help="process only the first N frames")
+    p.add_argument("--no-video", action="store_true", help="write only keypoints.npz / .json, no video")
+    p.add_argument("--panel-height", type=int, default=style.panel_height,
+                   help="output video height in pixels; taller inputs are scaled down (default: %(default)s)")
+    p.add_argument("--max-width", type=int, default=None, help="upper bound of the output video width")
+    p.add_argument("--min-score", type=float, default=style.min_score,
+                   help="joints with a lower detector score are drawn as low confidence, grey rings (default: %(default)s)")
+    p.add_argument("--azimuth", type=float, default=style.azimuth_deg,
+                   help="3D view: camera azimuth around the vertical axis, degrees from world +x to +y (default: %(default)s)")
+    p.add_argument("--elevation", type=float, default=style.elevation_deg,
+                   help="3D view: camera elevation above the floor, degrees (default: %(default)s)")
+    p.add_argument("--preset", default="veryfast", help="libx264 preset of the output video (default: %(default)s)")
+    p.add_argument("--crf", type=int, default=23, help="libx264 quality of the output video, lower is better (default: %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    return p
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = build_parser()
+    args = p.parse_args(argv)
+    if not args.video and not args.input_dir:
+        p.error("give --video PATH [PATH ...] or --input-dir DIR")
+    for name in ("chunk", "max_frames", "panel_height", "max_width", "workers"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    return args
+
+
+def _options(args: argparse.Namespace):
+    from demo.pipeline import Options
+
+    return Options(
+        detector=args.detector,
+        lifter=args.lifter,
+        weights=str(args.weights) if args.weights else None,
+        denoiser=str(args.denoiser) if args.denoiser else None,
+        device=args.device,
+        flip=not args.no_flip,
+        chunk=args.chunk,
+        max_frames=args.max_frames,
+        progress=not args.no_progress,
+        render=RenderStyle(panel_height=args.panel_height, max_width=args.max_width, min_score=args.min_score,
+                           azimuth_deg=args.azimuth, elevation_deg=args.elevation),
+        preset=args.preset,
+        crf=args.crf,
+    )
+
+
+def _single_video(args: argparse.Namespace) -> Path | None:
+    """The video when the command names exactly one existing file (not a folder, not a glob)."""
+    if args.input_dir or len(args.video) != 1 or args.ray:
+        return None
+    path = Path(args.video[0])
+    return path if path.exists() and not path.is_dir() else None
+
+
+def _main(args: argparse.Namespace) -> int:
+    from demo.batch import BatchOptions, UsageError, check_writable, find_videos, plan_jobs
+
+    for flag, path in (("--weights", args.weights), ("--denoiser", args.denoiser)):
+        if path is not None and not path.is_file():
+            raise UsageError(f"{flag} file not found: {path}")
+    batch = BatchOptions(_options(args), video=not args.no_video, force=args.force, workers=args.workers,
+                         debug=args.debug)
+    video = _single_video(args)
+    if video is not None:
+        return _one_video(video, args, batch)
+    out_root = args.output_dir or Path("outputs")
+    jobs = plan_jobs(find_videos([*args.video, *args.input_dir], args.recursive), out_root)
+    check_writable(out_root)
+    return _many_videos(jobs, out_root, args, batch)
+
+
+def _one_video(video: Path, args: argparse.Namespace, batch) -> int:
+    """One video: its outputs directly in --output-dir; errors as one line."""
+    from demo.batch import BatchError, Job, process_video
+    from demo.pipeline import timing_summary
+
+    out_dir = args.output_dir if args.output_dir is not None else Path("outputs") / video.stem
+    outcome = process_video(Job(video, out_dir), batch)
+    if outcome.status == "failed":
+        if outcome.traceback:
+            print(outcome.traceback, file=sys.stderr, end="")
+        if outcome.fatal:
+            raise BatchError(outcome.reason)
+        print(f"error: {outcome.reason}", file=sys.stderr)
+        return EXIT_ERROR
+    if outcome.status == "skipped":
+        print(f"up to date, skipped (--force redoes it): {out_dir}")
+        return EXIT_OK
+    _person_note(outcome)
+    print(timing_summary(outcome.timings_ms, outcome.frames))
+    for label, path in zip(("keypoints:", "", "video:"), outcome.outputs):
+        print(f"{label:<10} {path}")
+    return EXIT_OK
+
+
+def _person_note(outcome, where: str = "") -> None:
+    """Warnings about a done video on stderr: frames without a person, frames not decoded."""
+    n, found = outcome.frames, outcome.valid_frames
+    if outcome.note:
+        tqdm_write(f"note: {outcome.path}: {outcome.note}")
+    if found == 0:
+        tqdm_write(f"warning: no person found in any of the {n} frames{where}; all outputs are marked invalid")
+    elif found < n:
+        tqdm_write(f"note: no person found in {n - found} of {n} frames{where} (marked invalid)")
+
+
+def _many_videos(jobs, out_root: Path, args: argparse.Namespace, batch) -> int:
+    """Batch mode: progress over videos, a summary table and summary.json; exit 0 or 1."""
+    from demo.batch import run_batch, run_ray, summary_table, write_summary
+
+    def on_outcome(outcome) -> None:
+        if outcome.status == "done":
+            _person_note(outcome, f" of {outcome.path}")
+        if outcome.status == "failed":
+            if outcome.traceback:
+                tqdm_write(outcome.traceback.rstrip())
+            tqdm_write(f"failed: {outcome.path}: {outcome.reason}")
+
+    if args.ray:
+        summary = run_ray(jobs, batch, on_outcome, num_cpus=args.workers)
+    else:
+        summary = run_batch(jobs, batch, on_outcome)
+    path = write_summary(out_root, summary)
+    print(summary_table(summary))
+    print(f"summary: {path}")
+    return EXIT_ERROR if summary.by_status("failed") else EXIT_OK
+
+
+def tqdm_write(line: str) -> None:
+    """A line on stderr that does not break the progress bars."""
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stderr)
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (errors: one line on stderr unless --debug)."""
+    import signal
+
+    args = parse_args(argv)
+    from demo.batch import UsageError, close_components, one_line
+
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM stops cleanly, as Ctrl-C does
+    try:
+        return _main(args)
+    except KeyboardInterrupt:
+        print("interrupted; temporary files removed, rerun the same command to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # one line for the user; --debug shows the traceback
+        if args.debug:
+            raise
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ERROR
+    finally:
+        close_components()
+        signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""A 2D detector-like noise model with named parameters, applied to whole batches.
+
+Works on H36M-17 keypoints in pixels. Scale of the errors: the person's size in the image,
+``max(box width, box height)`` of the clean keypoints (pixels), called *size* below.
+
+Per sample, with probability ``clean_fraction`` nothing is changed; otherwise:
+1. box jitter: the whole pose is shifted by N(0, box_shift) x size and scaled about the box
+   centre by 1 + N(0, box_scale) (a detector's crop is never exactly the person);
+2. per-joint Gaussian error of std ``sigma`` x size x the joint's factor (``JOINT_FACTORS``: larger
+   on wrists and ankles), with ``sigma`` itself drawn per sample from ``sigma_range``;
+3. with probability ``swap_prob`` one left/right pair (knees, ankles, wrists, elbows, hips or
+   shoulders) exchanged;
+4. each joint an outlier with probability ``outlier_prob``: moved by up to ``outlier_radius`` x size;
+5. each joint dropped with probability ``drop_prob``: confidence 0.
+Pelvis, thorax and spine are then rebuilt from the noisy hips and shoulders (as the demo does,
+lifter.data.recipe.derive_midpoints_2d) and dropped joints are filled with
+lifter.skeleton.fill_missing, the demo's rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from lifter.data.recipe import derive_midpoints_2d
+from lifter.skeleton import JOINTS_17, LEFT_17, RIGHT_17, fill_missing
+
+#: per-joint factor on the Gaussian error (detectors are worst on the extremities)
+JOINT_FACTORS: dict[str, float] = {
+    "pelvis": 1.0, "r_hip": 1.3, "r_knee": 1.3, "r_ankle": 1.8, "l_hip": 1.3, "l_knee": 1.3,
+    "l_ankle": 1.8, "spine": 1.0, "thorax": 1.0, "neck_nose": 1.0, "head": 1.0,
+    "l_shoulder": 1.0, "l_elbow": 1.4, "l_wrist": 2.0, "r_shoulder": 1.0, "r_elbow": 1.4, "r_wrist": 2.0,
+}
+_SWAP_PAIRS = [(LEFT_17[k], RIGHT_17[k]) for k in range(len(LEFT_17))]
+
+
+@dataclass(frozen=True)
+class DetectorNoise:
+    """Named parameters of the noise model (fractions of the person's size unless said otherwise)."""
+
+    clean_fraction: float = 0.15
+    sigma_range: tuple[float, float] = (0.004, 0.02)
+    outlier_prob: float = 0.01
+    outlier_radius: float = 0.25
+    swap_prob: float = 0.02
+    drop_prob: float = 0.01
+    box_shift: float = 0.01
+    box_scale: float = 0.02
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def person_size(xy: np.ndarray) -> np.ndarray:
+    """max(box width, box height) of keypoints (B, J, 2) -> (B,) pixels."""
+    return (xy.max(1) - xy.min(1)).max(-1)
+
+
+def apply_noise(rng: np.random.Generator, xy: np.ndarray, params: DetectorNoise) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy copies of clean H36M-17 keypoints.
+
+    xy: (B, 17, 2) pixels (the projections of lifter.data.recipe.detector_points_3d).
+    Returns (xy (B, 17, 2) pixels with dropped joints filled, scores (B, 17): 1 or 0 for dropped).
+    """
+    b, j, _ = xy.shape
+    if j != len(JOINTS_17):
+        raise ValueError(f"the noise model works on H36M-17 keypoints, got {j} joints")
+    xy = np.asarray(xy, dtype=np.float64)
+    size = person_size(xy)[:, None, None]
+    noisy = ~(rng.random(b) < params.clean_fraction)
+    centre = (xy.max(1, keepdims=True) + xy.min(1, keepdims=True)) / 2
+    out = centre + (xy - centre) * (1 + rng.normal(0, params.box_scale, (b, 1, 1)))
+    out = out + rng.normal(0, params.box_shift, (b, 1, 2)) * size
+    factors = np.array([JOINT_FACTORS[n] for n in JOINTS_17])[None, :, None]
+    sigma = rng.uniform(*params.sigma_range, (b, 1, 1))
+    out = out + rng.normal(0, 1, (b, j, 2)) * sigma * factors * size
+    swap = rng.random(b) < params.swap_prob
+    pair = rng.integers(0, len(_SWAP_PAIRS), b)
+    for k, (left, right) in enumerate(_SWAP_PAIRS):
+        rows = swap & (pair == k)
+        out[rows, left], out[rows, right] = out[rows, right], out[rows, left].copy()
+    outlier = rng.random((b, j)) < params.outlier_prob
+    angle = rng.uniform(0, 2 * np.pi, (b, j))
+    radius = rng.uniform(0, params.outlier_radius, (b, j))[..., None] * size
+    jump = np.stack([np.cos(angle), np.sin(angle)], -1) * radius
+    out = np.where(outlier[..., None], out + jump, out)
+    scores = np.where(rng.random((b, j)) < params.drop_prob, 0.0, 1.0)
+    out, scores = derive_midpoints_2d(out, scores)
+    out = np.where(noisy[:, None, None], out, xy)
+    scores = np.where(noisy[:, None], scores, 1.0).astype(np.float32)
+    return fill_missing(out, scores), scores

@@ -1,0 +1,126 @@
+"""Generated videos and stand-in detector / lifter for the demo tests (no model, no download)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+
+from demo.video import ffmpeg_exe
+from detectors.base import FramePose
+from lifter.skeleton import normalize_screen
+
+#: an upright person in the camera frame (x right, y down, z forward), metres, pelvis at 0
+STANDING_17 = np.array([
+    [0, 0, 0], [-.13, 0, 0], [-.15, .45, 0], [-.15, .9, .05], [.13, 0, 0], [.15, .45, 0], [.15, .9, .05],
+    [0, -.25, 0], [0, -.5, 0], [0, -.6, -.05], [0, -.72, 0], [.18, -.48, 0], [.3, -.22, .05],
+    [.35, 0, -.1], [-.18, -.48, 0], [-.3, -.22, .05], [-.35, 0, -.1],
+], np.float32)
+
+
+def make_video(path: Path, frames: int = 12, size: tuple[int, int] = (96, 64), rate: str = "30000/1001",
+               source: str = "testsrc", extra_input: list[str] | None = None) -> Path:
+    """Encode a synthetic H.264 mp4 with FFmpeg's lavfi source (independent of demo.video's writer)."""
+    w, h = size
+    sep = ":" if "=" in source else "="  # "testsrc" or "color=c=gray"
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+           "-i", f"{source}{sep}size={w}x{h}:rate={rate}", "-frames:v", str(frames),
+           "-c:v", "libx264", "-pix_fmt", "yuv444p", str(path)]
+    subprocess.run(cmd, check=True)
+    if extra_input:  # re-mux with input options, e.g. ["-display_rotation", "90"]
+        tmp = path.with_name("remux_" + path.name)
+        subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *extra_input, "-i", str(path),
+                        "-c", "copy", str(tmp)], check=True)
+        tmp.replace(path)
+    return path
+
+
+def pixels_of(pose3d: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A simple orthographic picture of a camera-frame pose (17, 3) -> pixels (17, 2)."""
+    scale = 0.4 * height
+    return (pose3d[:, :2] * scale + [width / 2, height / 2]).astype(np.float32)
+
+
+class FakeDetector:
+    """Finds the standing pose in every frame except those where ``empty(i)`` is true.
+
+    layout "h36m17": it already reports H36M-17 joints. ``low`` joints get score 0.1.
+    """
+
+    name = "fake"
+    layout = "h36m17"
+
+    def __init__(self, empty=lambda i: False, low: tuple[int, ...] = ()):
+        self.empty = empty
+        self.low = low
+        self.calls = 0
+        self.closed = False
+
+    def detect(self, frame_rgb: np.ndarray) -> FramePose:
+        assert frame_rgb.dtype == np.uint8 and frame_rgb.ndim == 3
+        i, self.calls = self.calls, self.calls + 1
+        if self.empty(i):
+            return FramePose.empty(17)
+        h, w = frame_rgb.shape[:2]
+        xy = pixels_of(STANDING_17, w, h) + np.float32(i)  # moves one pixel per frame
+        scores = np.full(17, 0.9, np.float32)
+        scores[list(self.low)] = 0.1
+        return FramePose(xy, scores)
+
+    def reset(self) -> None:
+        self.calls = 0
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class ContentDetector(FakeDetector):
+    """FakeDetector that finds nobody in a uniform frame (pixel std < 3, e.g. FFmpeg's color
+    source) and sleeps ``delay`` seconds per frame (for kill / interrupt tests)."""
+
+    def __init__(self, delay: float = 0.0):
+        super().__init__()
+        self.delay = delay
+
+    def detect(self, frame_rgb: np.ndarray) -> FramePose:
+        time.sleep(self.delay)
+        pose = super().detect(frame_rgb)
+        return FramePose.empty(17) if frame_rgb.std() < 3 else pose
+
+
+def components(options):
+    """demo.batch's POSE3D_DEMO_COMPONENTS hook: ``_demo_fakes:components`` -> (detector, lifter).
+
+    The detector is a ContentDetector; FAKE_DETECT_DELAY (seconds per frame) slows it down.
+    """
+    return ContentDetector(float(os.environ.get("FAKE_DETECT_DELAY", "0"))), FakeLifter()
+
+
+class FakeLifter:
+    """Returns (x, y) = its normalised 2D input and z = 0, so tests can see what it was given."""
+
+    def __init__(self, num_joints: int = 17):
+        self.num_joints = num_joints
+        self.batches: list[int] = []
+
+    def lift(self, kp: np.ndarray) -> np.ndarray:
+        assert kp.dtype == np.float32 and kp.shape[1:] == (self.num_joints, 2)
+        assert np.isfinite(kp).all()
+        self.batches.append(len(kp))
+        out = np.zeros((len(kp), self.num_joints, 3), np.float32)
+        out[..., :2] = kp - kp[:, :1]  # root-relative
+        return out
+
+
+class ExplodingLifter(FakeLifter):
+    def lift(self, kp: np.ndarray) -> np.ndarray:
+        raise AssertionError("the lifter must not be called when no frame has a person")
+
+
+def expected_lift_xy(kp2d: np.ndarray, width: int, height: int) -> np.ndarray:
+    """What FakeLifter returns for pixel keypoints (N, 17, 2) with no missing joint."""
+    norm = normalize_screen(kp2d, width, height)
+    return norm - norm[:, :1]

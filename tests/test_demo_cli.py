@@ -1,0 +1,102 @@
+"""demo/vis.py: --help, bad inputs (one-line error, non-zero exit), a no-person video (exit 0)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from _demo_fakes import FakeDetector, FakeLifter, make_video
+from demo import pipeline, vis
+from demo.video import iter_frames, probe
+
+VIS = Path(__file__).resolve().parents[1] / "demo" / "vis.py"
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, str(VIS), *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_help_documents_every_flag():
+    parser = vis.build_parser()
+    flags = [a for a in parser._actions if a.option_strings]
+    assert {"--video", "--output-dir", "--lifter", "--weights", "--denoiser", "--device", "--no-flip",
+            "--detector", "--debug"} <= {s for a in flags for s in a.option_strings}
+    for action in flags:
+        assert action.help and action.help.strip(), action.option_strings
+    run = _cli("--help")
+    assert run.returncode == 0 and "--video" in run.stdout and "--no-flip" in run.stdout
+
+
+@pytest.mark.parametrize("kind", ["missing", "text", "directory"])
+def test_bad_input_gives_one_line_error(tmp_path, kind):
+    path = {"missing": tmp_path / "nope.mp4", "text": tmp_path / "notes.mp4", "directory": tmp_path}[kind]
+    if kind == "text":
+        path.write_text("this is not a video\n")
+    run = _cli("--video", path, "--output-dir", tmp_path / "out", cwd=tmp_path)
+    assert run.returncode != 0
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in run.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_weights_file(tmp_path, capsys):
+    video = make_video(tmp_path / "w.mp4", frames=2)
+    assert vis.main(["--video", str(video), "--weights", str(tmp_path / "none.safetensors")]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --weights file not found")
+
+
+def test_debug_shows_the_exception(tmp_path, capsys):
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n")
+    assert vis.main(["--video", str(text), "--output-dir", str(tmp_path / "o"), "--debug"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "VideoError" in err and err.strip().splitlines()[-1].startswith("error: ")
+
+
+def _fake_components(monkeypatch, detector):
+    monkeypatch.setattr(pipeline, "make_detector", lambda options: detector)
+    monkeypatch.setattr(pipeline, "make_lifter", lambda options: FakeLifter())
+
+
+def test_cli_writes_all_outputs(tmp_path, monkeypatch, capsys):
+    video = make_video(tmp_path / "walk.mp4", frames=8, size=(96, 64), rate="30000/1001")
+    _fake_components(monkeypatch, FakeDetector())
+    monkeypatch.chdir(tmp_path)
+    assert vis.main(["--video", str(video), "--no-progress"]) == 0
+    out = tmp_path / "outputs" / "walk"  # the default output directory
+    assert sorted(p.name for p in out.iterdir()) == ["keypoints.json", "keypoints.npz", "manifest.json", "walk_pose3d.mp4"]
+    assert probe(out / "walk_pose3d.mp4").fps == probe(video).fps
+    assert sum(1 for _ in iter_frames(out / "walk_pose3d.mp4")) == 8
+    printed = capsys.readouterr().out
+    assert "walk_pose3d.mp4" in printed and "ms per frame" in printed
+
+
+def _no_person_checks(out: Path, frames: int, stderr: str) -> None:
+    assert "warning" in stderr and "no person" in stderr
+    with np.load(out / "keypoints.npz") as z:
+        assert z["valid"].shape == (frames,) and not z["valid"].any()
+        assert np.isnan(z["keypoints_3d"]).all() and np.isnan(z["keypoints_3d_world"]).all()
+    doc = json.loads((out / "keypoints.json").read_text())
+    assert [f["valid"] for f in doc["frames"]] == [False] * frames
+    assert sum(1 for _ in iter_frames(next(out.glob("*.mp4")))) == frames
+
+
+def test_no_person_video_exits_zero_with_a_warning(tmp_path, monkeypatch, capsys):
+    video = make_video(tmp_path / "empty.mp4", frames=6, size=(64, 48), source="color=c=gray")
+    _fake_components(monkeypatch, FakeDetector(empty=lambda i: True))
+    assert vis.main(["--video", str(video), "--output-dir", str(tmp_path / "o"), "--no-progress"]) == 0
+    _no_person_checks(tmp_path / "o", 6, capsys.readouterr().err)
+
+
+def test_no_person_video_with_the_real_detector(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("mediapipe")
+    pytest.importorskip("detectors.blazepose")
+    video = make_video(tmp_path / "gray.mp4", frames=5, size=(128, 96), source="color=c=gray")
+    monkeypatch.setattr(pipeline, "make_lifter", lambda options: FakeLifter())
+    assert vis.main(["--video", str(video), "--output-dir", str(tmp_path / "o"), "--no-progress"]) == 0
+    _no_person_checks(tmp_path / "o", 5, capsys.readouterr().err)
