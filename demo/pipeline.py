@@ -4,21 +4,28 @@
     result = run("clip.mp4", Options(lifter="pgformer"))            # arrays + metadata only
     result = run("clip.mp4", Options(), render_to="out/clip.mp4")    # same, plus the video
 
-The video is processed in one streaming pass: a reader thread decodes (demo.video.FrameReader,
-bounded queue), the detector runs on each frame as it arrives (it tracks the person across
-frames; a detector with ``reset`` is reset first, so one detector can serve many videos), and
-every ``Options.chunk`` frames the chunk's 2D poses are converted to H36M-17 and lifted in one
-batch (flip averaging is the lifter's, on by default), turned into the world view (demo.post),
-and, when rendering, drawn (demo.render) and piped to the H.264 encoder, which runs in its own
-process. Memory is bounded whatever the video length and size: the reader holds at most 8
-decoded frames (fewer for big frames: about 64 MB, at least 2), and a chunk keeps only frames
-already reduced to the output's left panel (none when not rendering); the per-frame keypoint
-arrays, a few hundred bytes a frame, are kept.
+The video is processed in one streaming pass of overlapping stages: a reader thread decodes
+(demo.video.FrameReader, bounded queue); the detector runs on each frame as it arrives, in the
+calling thread (it tracks the person across frames; a detector with ``reset`` is reset first, so
+one detector can serve many videos); every ``Options.chunk`` frames the chunk goes to a second
+thread, which converts its 2D poses to H36M-17, lifts them in one batch (flip averaging is the
+lifter's, on by default; a CPU torch lifter with one thread), turns them into the world view
+(demo.post) and, when rendering, draws the frames (demo.render) and pipes them to the H.264
+encoder, which runs in its own process, while the calling thread detects the next chunk.
+MediaPipe, OpenCV, torch and pipe writes release the GIL, so the stages share the cores of a
+small machine. Memory is bounded whatever the video length and size: the reader holds at most
+8 decoded frames (fewer for big frames: about 64 MB, at least 2), and at most two chunks of
+frames already reduced to the output's left panel are held, the one being filled and the one
+being drawn (none when not rendering); the per-frame keypoint arrays, a few hundred bytes a
+frame, are kept. The results do not depend on the threads: the frames are detected in order
+and the chunks are lifted in order, each exactly as it would be alone.
 
-Timings (Result.timings_ms, ms per frame): decode is measured in the reader thread, encode is the
-time spent handing frames to the encoder process (blocked when it lags) plus its final flush,
-total is the wall clock of the whole call divided by the frame count; the stages overlap, so the
-total can be less than their sum.
+Timings (Result.timings_ms, ms per frame): each stage's own busy time, summed over its thread and
+divided by the frame count. decode: the reader thread's decoding and colour conversion; detect,
+convert, lift, world: the calling thread's time in those steps; render: shrinking frames to the
+panel size plus drawing; encode: the conversion of output frames to YUV plus the CPU time (all
+threads) of the encoder process. total is the wall clock of the whole call divided by the frame
+count; the stages overlap, so the total can be less than their sum.
 
 A joint is found when its position is finite, not exactly (0, 0) (how several detectors write
 "missing") and its score is > 0; a frame is valid when at least one joint is found. Invalid frames get NaN 2D/3D, zero scores, ``valid = False``, and "no person"
@@ -35,7 +42,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import sys
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,7 +57,7 @@ from tqdm import tqdm
 from demo.outputs import Result
 from demo.post import to_world_view
 from demo.render import Renderer, RenderStyle, output_size
-from demo.video import FrameReader, VideoError, VideoInfo, VideoWriter, iter_frames, probe
+from demo.video import DEFAULT_PRESET, FrameReader, VideoError, VideoInfo, VideoWriter, probe
 from lifter.skeleton import SUBSET_16, fill_missing, normalize_screen
 
 #: pipeline stages reported in Result.timings_ms (milliseconds per frame)
@@ -101,7 +110,7 @@ class Options:
     max_frames: int | None = None
     progress: bool = True
     render: RenderStyle = RenderStyle()
-    preset: str = "veryfast"
+    preset: str = DEFAULT_PRESET
     crf: int = 23
 
 
@@ -148,9 +157,12 @@ class RenderSink:
     """Renders frames and encodes them into an H.264 mp4 at the video's exact fps.
 
     ``shrink`` reduces an input frame (H, W, 3) to the output's left panel (the resize the
-    renderer would do), so that frames waiting for their 3D pose take little memory; ``add``
-    takes one shrunk frame and its poses in input pixels (see demo.render.Renderer.render);
-    ``close`` finishes the file (atomically) and returns its path; ``abort`` drops it.
+    renderer would do), so that frames waiting for their 3D pose take little memory; ``draw``
+    renders a run of shrunk frames with their poses (demo.render) and pipes them to the encoder
+    (demo.video.VideoWriter, its own process); ``close`` finishes the file (atomically) and
+    returns its path; ``abort`` drops it (and makes a ``draw`` running in another thread fail
+    fast). ``render_seconds``: time spent shrinking and drawing; the writer's ``convert_seconds``
+    and ``encoder_cpu_seconds`` give the encoding's cost.
     """
 
     def __init__(self, path: str | os.PathLike, info: VideoInfo, options: Options):
@@ -161,20 +173,35 @@ class RenderSink:
         self.renderer = Renderer(left, height, float(info.fps), count, options.render)
         assert self.renderer.size == (width, height)
         self.writer = VideoWriter(path, width, height, info.fps, preset=options.preset, crf=options.crf)
-        self.render_seconds = 0.0
+        self._seconds = {"shrink": 0.0, "draw": 0.0}  # each written by one thread only
+
+    @property
+    def render_seconds(self) -> float:
+        return self._seconds["shrink"] + self._seconds["draw"]
 
     def shrink(self, frame: np.ndarray) -> np.ndarray:
         """An input RGB frame (H, W, 3) -> the left panel's size (h, w, 3), uint8."""
         if frame.shape[1::-1] == self.panel:
             return frame
-        return cv2.resize(frame, self.panel, interpolation=cv2.INTER_LINEAR)
-
-    def add(self, small: np.ndarray, index: int, kp2d, scores, kp3d_world) -> None:
         t0 = time.perf_counter()
-        kp = None if kp2d is None else np.asarray(kp2d, np.float64) * self.scale
-        out = self.renderer.render(small, index, kp, scores, kp3d_world)
-        self.render_seconds += time.perf_counter() - t0
-        self.writer.write(out)
+        small = cv2.resize(frame, self.panel, interpolation=cv2.INTER_LINEAR)
+        self._seconds["shrink"] += time.perf_counter() - t0
+        return small
+
+    def draw(self, small: list[np.ndarray | None], start: int, kp2d: np.ndarray, scores: np.ndarray,
+             world: np.ndarray, valid: np.ndarray, bar: tqdm | None = None) -> None:
+        """Render and encode frames start .. start + n - 1: shrunk frames (n of (h, w, 3); the list
+        is emptied as they are drawn), H36M-17 pixels of the input frame (n, 17, 2), scores (n, 17),
+        world-view 3D (n, 17, 3) metres, valid (n,) bool (False: "no person" in the 3D panel)."""
+        for k in range(len(small)):
+            t0 = time.perf_counter()
+            kp = np.asarray(kp2d[k], np.float64) * self.scale
+            out = self.renderer.render(small[k], start + k, kp, scores[k], world[k] if valid[k] else None)
+            small[k] = None  # drop the frame as soon as it is drawn
+            self._seconds["draw"] += time.perf_counter() - t0
+            self.writer.write(out)
+            if bar is not None:
+                bar.update(1)
 
     def close(self) -> Path:
         return self.writer.close()
@@ -190,12 +217,88 @@ class RenderSink:
             self.abort()
 
 
+class _Background:
+    """Runs ``work(item)`` for each submitted item, in order, in one background thread.
+
+    ``submit`` first waits until the previous item is done, so that at most one item is being
+    worked on while the caller prepares the next (bounded memory), and raises in the caller an
+    error the thread met; ``finish`` waits for the last item and raises its error. Leaving the
+    ``with`` block skips any item not started and waits for the thread to end.
+    """
+
+    _END = object()
+
+    def __init__(self, work, name: str):
+        self._work = work
+        self._queue: queue.Queue = queue.Queue()  # never more than one item: submit joins first
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is self._END:
+                    return
+                if self._error is None and not self._stop.is_set():
+                    self._work(item)
+            except BaseException as exc:  # raised in the caller's thread by submit / finish
+                self._error = exc
+            finally:
+                self._queue.task_done()
+            del item  # do not keep the last chunk alive while waiting for the next
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def submit(self, item: Any) -> None:
+        self._queue.join()
+        self._raise()
+        self._queue.put(item)
+
+    def finish(self) -> None:
+        self._queue.join()
+        self._raise()
+
+    def __enter__(self) -> "_Background":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._queue.put(self._END)
+        self._thread.join()
+
+
+@contextlib.contextmanager
+def _lift_threads(lifter: LifterLike):
+    """While the pipeline runs, a CPU torch lifter uses one thread: detection, decoding and
+    encoding keep the other cores busy, and idle-spinning torch workers would only slow them
+    (the lifter's results do not depend on its thread count)."""
+    torch = sys.modules.get("torch")
+    if torch is None or str(getattr(lifter, "device", "cpu")) != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(LIFT_THREADS)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _bar(options: Options, total: int | None, desc: str) -> tqdm:
     """A frame progress bar below the bars already open (e.g. a batch's bar over videos); only a
     bar on the first line stays on screen when done."""
     return tqdm(total=total, desc=desc, unit="frame", leave=None, disable=not options.progress,
                 dynamic_ncols=True, file=sys.stderr)
 
+
+#: torch threads of a CPU lifter while the pipeline runs (see _lift_threads)
+LIFT_THREADS = 1
 
 #: bytes of decoded frames the reader thread may hold (at least 2 frames, at most 8)
 READER_BYTES = 64 << 20
@@ -244,10 +347,13 @@ def run(video_path: str | os.PathLike, options: Options = Options(), *,
             det.reset()  # a detector passed in may have tracked another video
         bars = [stack.enter_context(_bar(options, total, "2D detection")),
                 stack.enter_context(_bar(options, total, "3D lifting"))]
-        sink = None
         if render_to is not None:
-            sink = stack.enter_context(RenderSink(render_to, info, options))
             bars.append(stack.enter_context(_bar(options, total, "render + encode")))
+        stack.enter_context(_lift_threads(lift_model))
+        post = stack.enter_context(_Background(
+            lambda item: _finish_chunk(*item, det.layout, lift_model, sink, seconds, parts, bars), "lift-render"))
+        # entered after the thread: on an error the encoder is stopped first, so the thread ends fast
+        sink = None if render_to is None else stack.enter_context(RenderSink(render_to, info, options))
         reader = stack.enter_context(FrameReader(video_path, buffer=_reader_buffer(info),
                                                  max_frames=options.max_frames))
         chunk = _Chunk()
@@ -259,17 +365,21 @@ def run(video_path: str | os.PathLike, options: Options = Options(), *,
             chunk.add(pose, frame.shape[1], frame.shape[0], sink.shrink(frame) if sink is not None else None)
             del frame
             if len(chunk) == options.chunk:
-                index = _finish_chunk(chunk, index, det.layout, lift_model, sink, seconds, parts, bars)
+                post.submit((chunk, index))
+                index += len(chunk)
                 chunk = _Chunk()
         if len(chunk):
-            index = _finish_chunk(chunk, index, det.layout, lift_model, sink, seconds, parts, bars)
+            post.submit((chunk, index))
+            index += len(chunk)
+        del chunk
+        post.finish()
         seconds["decode"] = reader.decode_seconds
         if index == 0:
             raise VideoError(f"no video frame could be decoded from {video_path}")
         if sink is not None:
             sink.close()
             seconds["render"] = sink.render_seconds
-            seconds["encode"] = sink.writer.encode_seconds
+            seconds["encode"] = sink.writer.convert_seconds + sink.writer.encoder_cpu_seconds
     n = max(1, index)
     timings = {k: 1000.0 * v / n for k, v in seconds.items()}
     timings["total"] = 1000.0 * (time.perf_counter() - t_start) / n
@@ -313,8 +423,8 @@ def found_joints(kp2d: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
 
 def _finish_chunk(chunk: _Chunk, start: int, layout: str, lifter: LifterLike, sink: RenderSink | None,
-                  seconds: dict[str, float], parts: dict[str, list], bars: list[tqdm]) -> int:
-    """Convert, lift, place in the world (and render) one chunk; returns the next frame index."""
+                  seconds: dict[str, float], parts: dict[str, list], bars: list[tqdm]) -> None:
+    """Convert, lift, place in the world (and render) one chunk starting at frame ``start``."""
     n = len(chunk)
     width, height = chunk.size
     t1 = time.perf_counter()
@@ -334,31 +444,38 @@ def _finish_chunk(chunk: _Chunk, start: int, layout: str, lifter: LifterLike, si
     seconds["convert"] += t2 - t1
     seconds["lift"] += t3 - t2
     seconds["world"] += t4 - t3
-    if sink is not None:
-        for k, small in enumerate(chunk.small):
-            sink.add(small, start + k, kp2d[k], scores[k], world[k] if valid[k] else None)
-            bars[2].update(1)
     for key, value in (("kp2d", kp2d), ("scores", scores), ("kp3d", kp3d), ("world", world), ("valid", valid)):
         parts[key].append(value)
-    return start + n
+    if sink is not None:
+        sink.draw(chunk.small, start, kp2d, scores, world, valid, bars[2])
 
 
 def render_video(video_path: str | os.PathLike, result: Result, out_path: str | os.PathLike,
                  options: Options = Options()) -> Path:
     """Render an existing Result (e.g. read back from keypoints.npz) over its video into out_path.
 
-    The video is decoded again; its frame count must match the result's.
+    The video is decoded again (reader thread) and drawn and encoded in a second thread, chunk by
+    chunk as in :func:`run`; its frame count must match the result's.
     """
     info = probe(video_path)
-    with RenderSink(out_path, info, options) as sink, _bar(options, result.num_frames, "render + encode") as bar:
-        count = 0
-        for i, frame in enumerate(iter_frames(video_path, max_frames=result.num_frames)):
-            world = result.keypoints_3d_world[i] if result.valid[i] else None
-            sink.add(sink.shrink(frame), i, result.keypoints_2d[i], result.scores[i], world)
-            bar.update(1)
+    r = result
+    with contextlib.ExitStack() as stack:
+        bar = stack.enter_context(_bar(options, r.num_frames, "render + encode"))
+        post = stack.enter_context(_Background(lambda item: sink.draw(
+            item[0], item[1], r.keypoints_2d[item[2]], r.scores[item[2]], r.keypoints_3d_world[item[2]],
+            r.valid[item[2]], bar), "render"))
+        sink = stack.enter_context(RenderSink(out_path, info, options))
+        reader = stack.enter_context(FrameReader(video_path, buffer=_reader_buffer(info), max_frames=r.num_frames))
+        count, small = 0, []
+        for frame in reader:
+            small.append(sink.shrink(frame))
             count += 1
-        if count != result.num_frames:
-            raise ValueError(f"{video_path} has {count} frames, the result {result.num_frames}")
+            if len(small) == options.chunk or count == r.num_frames:
+                post.submit((small, count - len(small), slice(count - len(small), count)))
+                small = []
+        post.finish()
+        if count != r.num_frames:
+            raise ValueError(f"{video_path} has {count} frames, the result {r.num_frames}")
         return sink.close()
 
 

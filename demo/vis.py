@@ -27,6 +27,7 @@ if __package__ in (None, ""):  # run as a script: import the project, not demo/'
 import argparse  # noqa: E402
 
 from demo.render import RenderStyle  # noqa: E402
+from demo.video import DEFAULT_PRESET  # noqa: E402
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -91,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="3D view: camera azimuth around the vertical axis, degrees from world +x to +y (default: %(default)s)")
     p.add_argument("--elevation", type=float, default=style.elevation_deg,
                    help="3D view: camera elevation above the floor, degrees (default: %(default)s)")
-    p.add_argument("--preset", default="veryfast", help="libx264 preset of the output video (default: %(default)s)")
+    p.add_argument("--preset", default=DEFAULT_PRESET,
+                   help="libx264 preset of the output video: faster presets (superfast, ultrafast) cost less CPU "
+                        "per frame and make bigger files (default: %(default)s)")
     p.add_argument("--crf", type=int, default=23, help="libx264 quality of the output video, lower is better (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     p.add_argument("--debug", action="store_true", help="show the full traceback on errors")

@@ -6,6 +6,9 @@
   'state_dict' (GT-16 file), a bare state dict (CPN-17 file), or a list whose item 0 is the state
   dict (DiffPyramid files). Read with ``torch.load(weights_only=True)``; names may carry the
   DataParallel prefix "module.". Every tensor name and shape is checked against the model.
+  Without a configuration, the one is inferred whose tensor names and shapes equal the file's
+  (``infer_release_config``): 16 joints + D=96 -> gt16, 17 joints + D=256 -> cpn17, 17 joints + D=96
+  with 2 input channels -> diffpyramid_pose, 5 input channels -> diffpyramid_denoiser.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from lifter.atomic import atomic_path, write_json
-from lifter.models import build_model, get_config
+from lifter.models import CONFIGS, build_model, get_config
 
 PROJECT_SUFFIX = ".safetensors"
 
@@ -124,10 +127,49 @@ def _load_checked(model: nn.Module, state: dict[str, torch.Tensor], source: str)
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
 
 
-def _resolve_config(config: dict | str | None, path: Path) -> dict:
-    if config is None:
-        raise ValueError(f"{path}: a release checkpoint needs a model configuration (e.g. gt16, cpn17, diffpyramid)")
+def _resolve_config(config: dict | str, path: Path) -> dict:
     return get_config(config) if isinstance(config, str) else config
+
+
+def _shapes(state: dict[str, torch.Tensor]) -> dict[str, tuple[int, ...]]:
+    return {k: tuple(v.shape) for k, v in state.items()}
+
+
+def _trunk_shapes() -> dict[str, dict[str, tuple[int, ...]]]:
+    """Tensor names -> shapes of every PGFormer configuration in CONFIGS (built on the meta device: no memory)."""
+    with torch.device("meta"):
+        return {name: _shapes(build_model(cfg).state_dict()) for name, cfg in CONFIGS.items()
+                if cfg.get("arch") == "pgformer"}
+
+
+def infer_release_config(state: dict[str, torch.Tensor], source: str = "checkpoint") -> str:
+    """The CONFIGS name whose tensor names and shapes equal those of ``state`` (ValueError when none does)."""
+    shapes = _shapes(state)
+    for name, expected in _trunk_shapes().items():
+        if shapes == expected:
+            return name
+    cheb = shapes.get("gconv_input.weight")
+    adj = shapes.get("atten_layers.0.feed_forward.A_hat")
+    seen = (f"{adj[0]} joints, {cheb[2]} input channels, D={cheb[3]}" if cheb and len(cheb) == 4 and adj
+            else "no PGFormer tensors")
+    raise ValueError(f"{source}: tensor shapes ({seen}, {len(shapes)} tensors) match no known configuration; "
+                     f"pass one with --config (known: {', '.join(sorted(CONFIGS))})")
+
+
+def _infer_config(path: Path, denoiser: str | Path | None) -> dict:
+    """Configuration of a release file given without one (pose-model + denoiser pair for DiffPyramid)."""
+    name = infer_release_config(release_state_dict(_torch_load(path), str(path)), str(path))
+    if name == "diffpyramid_denoiser":
+        raise ValueError(f"{path} is a DiffPyramid denoiser: pass the pose-model file as --weights and this one "
+                         "as --denoiser")
+    if name == "diffpyramid_pose":
+        if denoiser is None:
+            raise ValueError(f"{path} is a DiffPyramid pose model: pass its denoiser file with --denoiser "
+                             "(or --config diffpyramid_pose to lift with the pose model alone)")
+        return get_config("diffpyramid")
+    if denoiser is not None:
+        raise ValueError(f"{path} is a {name} PGFormer, which takes no --denoiser")
+    return get_config(name)
 
 
 def load_release_checkpoint(path: str | Path, config: dict | str) -> nn.Module:
@@ -156,14 +198,15 @@ def load_weights(path: str | Path, config: dict | str | None = None, denoiser: s
                  device: str = "cpu") -> tuple[nn.Module, dict, dict]:
     """Load project (.safetensors) or release weights -> (model in eval mode on ``device``, config, meta).
 
-    Project files carry their own config (``config`` is then only a fallback). Release files need
-    ``config``; for "diffpyramid" ``path`` is the pose model file and ``denoiser`` the denoiser file.
+    Project files carry their own config (``config`` is then only a fallback). For release files
+    ``config`` is inferred from the tensor shapes when None (see ``infer_release_config``); for
+    "diffpyramid" ``path`` is the pose model file and ``denoiser`` the denoiser file.
     """
     path = Path(path)
     if path.suffix == PROJECT_SUFFIX:
         cfg = _resolve_config(config, path) if config is not None else None
         return load_model(path, device, cfg)
-    cfg = _resolve_config(config, path)
+    cfg = _infer_config(path, denoiser) if config is None else _resolve_config(config, path)
     meta = {"source": str(path), "format": "release"}
     if cfg.get("arch") == "diffpyramid":
         if denoiser is None:

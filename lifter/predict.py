@@ -5,9 +5,10 @@
 
 X: float (N, J, 2) normalised 2D (lifter.skeleton.normalize_screen). Y: float32 (N, J, 3) metres,
 root-relative. PATH: a release checkpoint (any of its three containers) or the project's
-.safetensors (whose .json gives the config; --config may then be left out), or a bare shipped
-name such as "pgformer". --steps / --hypotheses apply to DiffPyramid. Bad input: one-line error on
-stderr, exit code 2.
+.safetensors (whose .json gives the config), or a bare shipped name such as "pgformer". --config
+may be left out: a project file carries it, a release file's is inferred from its tensor shapes
+(a DiffPyramid pose-model file then needs its denoiser file as --denoiser). --steps / --hypotheses
+apply to DiffPyramid. Bad input: one-line error on stderr, exit code 2.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from lifter.models import CONFIGS
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m lifter.predict", description="Lift normalised 2D poses to 3D.")
-    p.add_argument("--config", help=f"model configuration: {', '.join(sorted(CONFIGS))}, or a .json config file")
+    p.add_argument("--config", help=f"model configuration: {', '.join(sorted(CONFIGS))}, or a .json config file "
+                   "(default: from the project file, or inferred from a release file's tensor shapes)")
     p.add_argument("--weights", required=True, help="release checkpoint, project .safetensors, or shipped name")
     p.add_argument("--denoiser", help="DiffPyramid denoiser checkpoint (with a release pose-model file)")
     p.add_argument("--input", required=True, type=Path, help="X.npy, float (N, J, 2) normalised 2D")

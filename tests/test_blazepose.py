@@ -1,9 +1,5 @@
 """detectors.base / detectors.blazepose: the factory, offline models, a real sample video."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -11,7 +7,8 @@ from detectors import FramePose, create_detector, to_h36m17
 from detectors.blazepose import LANDMARK_MODELS, BlazePoseDetector, available_model_complexities
 from detectors.layouts import BLAZEPOSE_33
 
-VIDEO = Path(__file__).resolve().parents[1] / "sample_videos" / "cam01.mp4"
+from conftest import sample_video
+
 N_FRAMES = 30
 
 
@@ -24,13 +21,9 @@ def detector():
 @pytest.fixture(scope="module")
 def sample_frames():
     """The first N_FRAMES RGB frames of the Pose2Sim sample video, (H, W, 3) uint8 each."""
-    if not VIDEO.is_file():
-        proc = subprocess.run([sys.executable, str(VIDEO.parent / "fetch.py")],
-                              capture_output=True, text=True)
-        if proc.returncode != 0 or not VIDEO.is_file():
-            pytest.skip(f"sample video cannot be fetched: {proc.stderr.strip()}")
+    video = sample_video("cam01.mp4")
     import imageio_ffmpeg
-    gen = imageio_ffmpeg.read_frames(str(VIDEO))
+    gen = imageio_ffmpeg.read_frames(str(video))
     width, height = next(gen)["size"]
     frames = [np.frombuffer(buf, np.uint8).reshape(height, width, 3).copy()
               for _, buf in zip(range(N_FRAMES), gen)]

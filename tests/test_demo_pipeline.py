@@ -1,5 +1,8 @@
 """demo.pipeline on generated videos with a stand-in detector and lifter."""
 
+import time
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -92,3 +95,45 @@ def test_errors(tmp_path):
     with pytest.raises(RuntimeError, match="detector failed"):
         run(video, QUIET, detector=Broken(), lifter=FakeLifter(), render_to=out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.mp4"]  # no partial video left
+
+
+def test_encoder_failure_in_the_render_thread(tmp_path):
+    """An error of the background thread reaches the caller; no partial video is left."""
+    video = make_video(tmp_path / "f.mp4", frames=9)
+    out = tmp_path / "f_pose3d.mp4"
+    with pytest.raises(VideoError, match="encod"):
+        run(video, replace(QUIET, preset="no-such-preset"), detector=FakeDetector(), lifter=FakeLifter(),
+            render_to=out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.mp4"]
+
+
+def test_background_keeps_one_item_in_flight_and_reports_errors():
+    done, live = [], []
+
+    def work(item):
+        live.append(item)
+        assert len(live) == 1  # never two items at once
+        time.sleep(0.02)
+        if item == "bad":
+            raise RuntimeError("failed in the thread")
+        done.append(item)
+        live.remove(item)
+
+    with pipeline._Background(work, "test") as post:
+        for i in range(4):
+            post.submit(i)
+            assert done == list(range(i))  # submit returned only once the previous item was done
+        post.finish()
+        assert done == [0, 1, 2, 3]
+        post.submit("bad")
+        with pytest.raises(RuntimeError, match="failed in the thread"):
+            post.submit(5)
+
+
+def test_results_do_not_depend_on_rendering(tmp_path):
+    video = make_video(tmp_path / "same.mp4", frames=10)
+    det = FakeDetector(empty=lambda i: i == 4, low=(3,))
+    plain = run(video, QUIET, detector=det, lifter=FakeLifter())
+    drawn = run(video, QUIET, detector=det, lifter=FakeLifter(), render_to=tmp_path / "same_pose3d.mp4")
+    for name in ("keypoints_2d", "scores", "keypoints_3d", "keypoints_3d_world", "valid"):
+        np.testing.assert_array_equal(getattr(plain, name), getattr(drawn, name))

@@ -87,3 +87,19 @@ def test_encoder_failure_is_reported_and_leaves_no_file(tmp_path):
         writer.close()
     writer.abort()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_writer_colours_and_encoder_cost(tmp_path):
+    """Frames go to the encoder as BT.601 YUV converted here: colours must survive, not swap."""
+    frame = np.zeros((48, 96, 3), np.uint8)
+    colours = [(230, 30, 30), (30, 200, 40), (40, 60, 220)]  # R, G, B thirds
+    for k, c in enumerate(colours):
+        frame[:, 32 * k:32 * (k + 1)] = c
+    with VideoWriter(tmp_path / "c.mp4", 96, 48, 25, crf=10) as writer:
+        for _ in range(3):
+            writer.write(frame)
+    assert writer.convert_seconds > 0 and writer.encoder_cpu_seconds > 0
+    decoded = list(iter_frames(tmp_path / "c.mp4"))[1]
+    for k, c in enumerate(colours):
+        got = decoded[8:40, 32 * k + 8:32 * k + 24].reshape(-1, 3).mean(0)
+        assert np.abs(got - c).max() < 12, (c, got)

@@ -13,7 +13,7 @@ import torch
 from lifter import predict
 from lifter.checkpoint import save_model
 from lifter.flip import FlipAverage, flip_pose
-from lifter.lift import Lifter
+from lifter.lift import DEFAULT_CHUNK, Lifter
 from lifter.models import CONFIGS, build_model
 from lifter.skeleton import flip_permutation
 
@@ -65,6 +65,16 @@ def test_lift_shapes_root_and_chunking(gt16_file):
     small = Lifter.load(str(gt16_file), device="cpu", chunk=5).lift(kp.astype(np.float64))
     np.testing.assert_allclose(small, out, atol=1e-5)
     assert Lifter.load(str(gt16_file), device="cpu").lift(kp[:0]).shape == (0, 16, 3)
+
+
+def test_default_chunk_per_device_keeps_results(gt16_file):
+    lifter = Lifter.load(str(gt16_file), device="cpu", flip=False)
+    assert lifter.chunk == DEFAULT_CHUNK["cpu"]
+    kp = _poses(DEFAULT_CHUNK["cpu"] + 7, 16, seed=3)  # two chunks
+    one_pass = Lifter.load(str(gt16_file), device="cpu", flip=False, chunk=len(kp)).lift(kp)
+    np.testing.assert_allclose(lifter.lift(kp), one_pass, atol=1e-5)
+    with pytest.raises(ValueError, match="chunk must be >= 1"):
+        Lifter.load(str(gt16_file), device="cpu", chunk=0)
 
 
 def test_lift_rejects_bad_input(gt16_file):

@@ -122,6 +122,43 @@ def test_gradients_match_reference():
         assert (p.grad - q.grad).abs().max().item() / scale < 1e-4, name
 
 
+def _linear_layouts(model: torch.nn.Module) -> set[tuple[int, int]]:
+    return {m.weight.stride() for m in model.modules() if isinstance(m, torch.nn.Linear)}
+
+
+def test_transposed_linear_layout_survives(tmp_path):
+    """Linear weights stored in-major (store_linear_weights_transposed) through every usual operation."""
+    from lifter.checkpoint import load_model, save_model
+
+    fast, ref, cfg = _pair("gt16")
+    in_major = {(1, m.weight.shape[1]) for m in fast.modules() if isinstance(m, torch.nn.Linear)}
+    assert _linear_layouts(fast) == in_major
+    assert all(p.is_contiguous() for p in ref.parameters())  # the reference's are plain
+    x, _ = _inputs(cfg, 4)
+    with torch.no_grad():
+        expect = ref(x)
+    fresh = build_model(cfg)
+    fresh.load_state_dict(ref.state_dict())  # from contiguous tensors
+    moved = copy.deepcopy(fresh).to(torch.float64).to(torch.float32)
+    for model in (fresh, moved):
+        assert _linear_layouts(model) == in_major
+        with torch.no_grad():
+            assert (model.eval()(x) - expect).abs().max().item() < 1e-5
+    save_model(tmp_path / "m.safetensors", fresh, cfg)
+    loaded = load_model(tmp_path / "m.safetensors")[0]
+    assert _linear_layouts(loaded) == in_major
+    with torch.no_grad():
+        assert torch.equal(loaded(x), fresh(x))
+    fresh.train()
+    opt = torch.optim.AdamW(fresh.parameters(), lr=1e-3)
+    for _ in range(2):
+        opt.zero_grad()
+        fresh(x).square().mean().backward()
+        opt.step()
+    assert _linear_layouts(fresh) == in_major
+    assert all(p.grad.shape == p.shape for p in fresh.parameters())
+
+
 def test_eval_determinism_and_batch_independence():
     model = build_model(CONFIGS["cpn17"]).eval()
     x = torch.randn(9, 17, 2)

@@ -11,7 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from lifter.checkpoint import load_model, load_release_checkpoint, load_weights, release_state_dict, save_model
+from lifter import predict
+from lifter.checkpoint import (infer_release_config, load_model, load_release_checkpoint, load_weights,
+                              release_state_dict, save_model)
+from lifter.lift import Lifter
 from lifter.models import CONFIGS, build_model
 
 LISTINGS = Path(__file__).resolve().parents[1] / ".." / "shared" / "design" / "official_state_dicts"
@@ -144,6 +147,67 @@ def test_diffpyramid_from_two_release_files(tmp_path):
     assert torch.equal(model.denoiser.state_dict()["temb.dense.1.bias"], den["temb.dense.1.bias"])
     with torch.no_grad():
         assert model(torch.randn(2, 17, 2)).shape == (2, 17, 3)
+
+
+@needs_listings
+@pytest.mark.parametrize("listing,config", list(RELEASES.items()))
+@pytest.mark.parametrize("container", ["dict_with_state_dict", "bare", "list"])
+def test_config_inferred_from_shapes(listing, config, container):
+    state = release_state_dict(_containers(_fake_state(listing))[container])
+    assert infer_release_config(state) == config
+
+
+@needs_listings
+@pytest.mark.parametrize("listing,config", [("pgformer_gt16.tsv", "gt16"), ("pgformer_cpn17.tsv", "cpn17")])
+def test_release_file_loads_without_config(tmp_path, listing, config):
+    state = _fake_state(listing)
+    torch.save(_containers(state)["dict_with_state_dict"], tmp_path / "ckpt.pth")
+    model, cfg, meta = load_weights(tmp_path / "ckpt.pth")
+    assert cfg == CONFIGS[config] and meta["format"] == "release"
+    assert torch.equal(model.state_dict()["gconv_output.weight"], state["gconv_output.weight"])
+    lifter = Lifter.load(str(tmp_path / "ckpt.pth"), device="cpu", flip=True, denoiser=None)  # as demo/vis.py calls it
+    assert lifter.config == CONFIGS[config] and lifter.num_joints == cfg["num_joints"]
+    with pytest.raises(ValueError, match="takes no --denoiser"):
+        load_weights(tmp_path / "ckpt.pth", denoiser=tmp_path / "ckpt.pth")
+
+
+@needs_listings
+def test_diffpyramid_pair_loads_without_config(tmp_path):
+    pose, den = _fake_state("diffpyramid_posemodel_gt.tsv", 1), _fake_state("diffpyramid_denoiser.tsv", 2)
+    torch.save(_containers(pose)["list"], tmp_path / "pose.pth")
+    torch.save(_containers(den)["list"], tmp_path / "den.pth")
+    model, cfg, _ = load_weights(tmp_path / "pose.pth", denoiser=tmp_path / "den.pth")
+    assert cfg == CONFIGS["diffpyramid"]
+    assert torch.equal(model.denoiser.state_dict()["gconv_input.weight"], den["gconv_input.weight"])
+    with pytest.raises(ValueError, match="DiffPyramid pose model: pass its denoiser file with --denoiser"):
+        load_weights(tmp_path / "pose.pth")
+    with pytest.raises(ValueError, match="is a DiffPyramid denoiser: pass the pose-model file as --weights"):
+        load_weights(tmp_path / "den.pth")
+    with pytest.raises(ValueError, match=r"pose.pth: tensor 'gconv_input.weight' has shape \(3, 1, 2, 96\), "
+                                         r"the model expects \(3, 1, 5, 96\)"):
+        load_weights(tmp_path / "pose.pth", denoiser=tmp_path / "pose.pth")  # a pose file as denoiser is caught
+    x = tmp_path / "x.npy"
+    np.save(x, np.zeros((2, 17, 2), np.float32))
+    assert predict.main(["--weights", str(tmp_path / "pose.pth"), "--denoiser", str(tmp_path / "den.pth"),
+                         "--input", str(x), "--output", str(tmp_path / "y.npy"), "--device", "cpu"]) == 0
+    assert np.load(tmp_path / "y.npy").shape == (2, 17, 3)
+
+
+@needs_listings
+def test_unknown_shapes_give_one_line_error(tmp_path, capsys):
+    state = _fake_state("pgformer_gt16.tsv")
+    state["gconv_input.weight"] = torch.zeros(3, 1, 4, 96)
+    torch.save(state, tmp_path / "odd.pth")
+    with pytest.raises(ValueError, match=r"odd.pth: tensor shapes \(16 joints, 4 input channels, D=96, 99 tensors\) "
+                                         "match no known configuration; pass one with --config"):
+        load_weights(tmp_path / "odd.pth")
+    with pytest.raises(ValueError, match="no PGFormer tensors"):
+        infer_release_config({"fc.weight": torch.zeros(2, 2)})
+    x = tmp_path / "x.npy"
+    np.save(x, np.zeros((1, 16, 2), np.float32))
+    code = predict.main(["--weights", str(tmp_path / "odd.pth"), "--input", str(x), "--output", str(tmp_path / "y.npy")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "match no known configuration" in err
 
 
 def test_project_roundtrip(tmp_path):

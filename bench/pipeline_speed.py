@@ -1,0 +1,299 @@
+"""Speed and memory of the whole demo pipeline (demo.pipeline.run with rendering) on a real video.
+
+    python bench/pipeline_speed.py --video PATH --json OUT.json [--sizes native 1280x720 1920x1080]
+                                   [--long-size 1280x720] [--loops 10] [--preset P] [--frames N]
+
+Runs the real pipeline: MediaPipe BlazePose (full), the shipped lifter "pgformer"
+(weights/pgformer.safetensors; when that file is missing, a randomly initialised PGFormer of the
+same configuration, the "openmocap_pgformer" preset's, clearly labelled as such: it costs the
+same, its poses are meaningless) and the default renderer and H.264 encoder, writing the
+side-by-side mp4 to a temporary folder. The video is measured at its own size ("native") and
+scaled with FFmpeg to each other size of ``--sizes`` (made once in a temporary folder).
+
+For each size, in two fresh processes (so that peak RSS is that of one run):
+- the full pipeline: ms per frame of each stage's own busy time (Result.timings_ms: decode,
+  detect, convert, lift, world, render, encode; see demo.pipeline), end-to-end frames per second
+  (frames over the wall clock of run(), models already loaded) and the process's peak RSS;
+- decode + detect alone (demo.video.FrameReader feeding the same detector, nothing else):
+  detector-only frames per second.
+Then the full pipeline on the ``--long-size`` copy looped ``--loops`` times (FFmpeg stream copy):
+peak RSS against the same copy played once.
+
+Printed as a table with the issue-7 targets at 1280x720 (end to end >= 30 fps and >= 0.7 x the
+detector-only fps, render <= 8 ms per frame, peak RSS of the looped video <= 1.2 x the single
+one) and saved with --json as {"<w>x<h>": {"ms_per_frame": {...}, "end_to_end_fps",
+"detector_only_fps", "peak_rss_mb", "frames"}, "long_video": {"peak_rss_mb_1x",
+"peak_rss_mb_10x", ...}, "targets": {...}, "meta": {...}}. "meta" records the lifter used, the
+encoder preset and the load average before and after: figures taken while other programs keep
+the CPU busy are not valid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tqdm import tqdm  # noqa: E402
+
+from demo.video import VideoError, ffmpeg_exe, probe  # noqa: E402
+
+STAGE_KEYS = ("decode", "detect", "convert", "lift", "world", "render", "encode")
+SHIPPED = REPO / "weights" / "pgformer.safetensors"
+FALLBACK_PRESET = "openmocap_pgformer"
+TARGET_SIZE = "1280x720"
+
+
+class BenchError(Exception):
+    """A one-line reason the benchmark cannot run."""
+
+
+# --- one measurement, in its own process ---------------------------------------------------------
+
+def _lifter():
+    """The shipped PGFormer, or a random one of the same configuration; returns (lifter, label)."""
+    from demo.pipeline import Options, make_lifter
+
+    if SHIPPED.is_file():
+        return make_lifter(Options(lifter="pgformer")), f"pgformer ({SHIPPED.relative_to(REPO)})"
+    from lifter.lift import Lifter
+    from lifter.models import build_model, num_joints_of
+    from lifter.presets import get_preset
+    from lifter.training import model_config
+
+    cfg = model_config(get_preset(FALLBACK_PRESET))
+    model = build_model(cfg)
+    label = (f"RANDOMLY INITIALISED PGFormer ({FALLBACK_PRESET} configuration; {SHIPPED.relative_to(REPO)} "
+             "is missing): same cost, meaningless poses")
+    return Lifter(model, num_joints_of(cfg), device=Options().device, flip=Options().flip, config=cfg), label
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process in MiB (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
+
+
+def worker(kind: str, video: Path, out_dir: Path, max_frames: int | None = None, preset: str | None = None) -> dict:
+    """kind "pipeline": the full pipeline with rendering; "detect": decode + detect only.
+    preset: libx264 preset of the output (None: the pipeline's default)."""
+    from demo.pipeline import Options, _reader_buffer, make_detector, run
+    from demo.video import FrameReader
+
+    options = Options(progress=False, max_frames=max_frames)
+    if preset is not None:
+        options = replace(options, preset=preset)
+    detector = make_detector(options)
+    try:
+        if kind == "detect":
+            frames = 0
+            t0 = time.perf_counter()
+            with FrameReader(video, buffer=_reader_buffer(probe(video)), max_frames=max_frames) as reader:
+                for frame in reader:
+                    detector.detect(frame)
+                    frames += 1
+            wall = time.perf_counter() - t0
+            return {"frames": frames, "fps": frames / wall, "peak_rss_mb": _peak_rss_mb()}
+        lifter, label = _lifter()
+        t0 = time.perf_counter()
+        result = run(video, options, detector=detector, lifter=lifter, render_to=out_dir / "out.mp4")
+        wall = time.perf_counter() - t0
+        return {"frames": result.num_frames, "fps": result.num_frames / wall, "peak_rss_mb": _peak_rss_mb(),
+                "ms_per_frame": {k: result.timings_ms[k] for k in STAGE_KEYS}, "lifter": label,
+                "preset": options.preset}
+    finally:
+        detector.close()
+
+
+def _measure(kind: str, video: Path, tmp: Path, max_frames: int | None, preset: str | None) -> dict:
+    """Run ``worker(kind, video)`` in a fresh Python process and return its figures."""
+    out = tmp / f"{kind}_{video.stem}.json"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--video", str(video),
+           "--json", str(out)] + ([] if max_frames is None else ["--frames", str(max_frames)]) \
+        + ([] if preset is None else ["--preset", preset])
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0 or not out.is_file():
+        lines = proc.stderr.strip().splitlines()
+        raise BenchError(f"{kind} run on {video.name} failed: {lines[-1] if lines else f'exit {proc.returncode}'}")
+    return json.loads(out.read_text())
+
+
+# --- inputs ------------------------------------------------------------------------------------------
+
+def _ffmpeg(*args: str) -> None:
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BenchError(f"ffmpeg failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}")
+
+
+def scaled_copy(video: Path, size: str, tmp: Path) -> Path:
+    """The video scaled to WIDTHxHEIGHT (H.264, near-lossless crf 17, so decoding costs as usual)."""
+    w, h = parse_size(size)
+    out = tmp / f"{video.stem}_{w}x{h}.mp4"
+    _ffmpeg("-i", str(video), "-vf", f"scale={w}:{h}", "-an", "-c:v", "libx264", "-preset", "veryfast",
+            "-crf", "17", "-pix_fmt", "yuv420p", str(out))
+    return out
+
+
+def looped_copy(video: Path, loops: int, tmp: Path) -> Path:
+    """The video played ``loops`` times in a row (stream copy, no re-encoding)."""
+    out = tmp / f"{video.stem}_x{loops}.mp4"
+    _ffmpeg("-stream_loop", str(loops - 1), "-i", str(video), "-an", "-c", "copy", str(out))
+    return out
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise BenchError(f"size must be WIDTHxHEIGHT or 'native', got {text!r}") from None
+    if w < 2 or h < 2 or w % 2 or h % 2:
+        raise BenchError(f"size must be even and at least 2x2, got {text!r}")
+    return w, h
+
+
+# --- the benchmark -----------------------------------------------------------------------------------
+
+def bench(video: Path, sizes: list[str], long_size: str, loops: int, max_frames: int | None = None,
+          preset: str | None = None) -> dict:
+    """Every measurement (see the module docstring); sizes: "WxH" or "native"; max_frames: per
+    run, the looped video getting ``loops`` times as many (None: whole videos)."""
+    info = probe(video)
+    native = f"{info.width}x{info.height}"
+    long_size = native if long_size == "native" else long_size
+    results: dict = {}
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="pipeline_speed_") as tmp_name:
+        tmp = Path(tmp_name)
+        inputs: dict[str, Path] = {}
+        for size in dict.fromkeys(native if s == "native" else s for s in sizes + [long_size]):
+            inputs[size] = video if size == native else scaled_copy(video, size, tmp)
+        long_1x = inputs[long_size]
+        looped = looped_copy(long_1x, loops, tmp)
+        runs = [(size, kind) for size in dict.fromkeys(native if s == "native" else s for s in sizes)
+                for kind in ("detect", "pipeline")]
+        if long_size not in {s for s, _ in runs}:
+            runs.append((long_size, "pipeline"))
+        runs.append(("long", "pipeline"))
+        meta: dict = {}
+        measured: dict[tuple[str, str], dict] = {}
+        for size, kind in tqdm(runs, desc="benchmark runs", unit="run", file=sys.stderr):
+            limit = None if max_frames is None else max_frames * (loops if size == "long" else 1)
+            measured[size, kind] = _measure(kind, looped if size == "long" else inputs[size], tmp, limit, preset)
+            if kind == "pipeline":
+                meta = {"lifter": measured[size, kind]["lifter"], "preset": measured[size, kind]["preset"]}
+        for size, kind in runs:
+            if kind != "detect":
+                continue
+            full, det = measured[size, "pipeline"], measured[size, "detect"]
+            results[size] = {"ms_per_frame": full["ms_per_frame"], "end_to_end_fps": full["fps"],
+                             "detector_only_fps": det["fps"], "peak_rss_mb": full["peak_rss_mb"],
+                             "frames": full["frames"]}
+        one, ten = measured[long_size, "pipeline"], measured["long", "pipeline"]
+        results["long_video"] = {"size": long_size, "loops": loops, "frames_1x": one["frames"],
+                                 "frames_10x": ten["frames"], "peak_rss_mb_1x": one["peak_rss_mb"],
+                                 "peak_rss_mb_10x": ten["peak_rss_mb"], "end_to_end_fps_10x": ten["fps"]}
+    meta.update(video=str(video), native_size=native, cpus=os.cpu_count(),
+                load_average_before=[round(v, 2) for v in load_before],
+                load_average_after=[round(v, 2) for v in os.getloadavg()])
+    results["targets"] = targets(results)
+    results["meta"] = meta
+    return results
+
+
+def targets(results: dict) -> dict:
+    """The issue-7 targets, each {"value", "target", "pass"} (at 1280x720 when it was measured)."""
+    out = {}
+    r = results.get(TARGET_SIZE)
+    if r is not None:
+        fps, det = r["end_to_end_fps"], r["detector_only_fps"]
+        out["end_to_end_fps_1280x720"] = {"value": fps, "target": ">= 30", "pass": fps >= 30}
+        out["ratio_to_detector_only_1280x720"] = {"value": fps / det, "target": ">= 0.7", "pass": fps / det >= 0.7}
+        render = r["ms_per_frame"]["render"]
+        out["render_ms_1280x720"] = {"value": render, "target": "<= 8", "pass": render <= 8}
+    lv = results["long_video"]
+    ratio = lv["peak_rss_mb_10x"] / lv["peak_rss_mb_1x"]
+    out["peak_rss_10x_over_1x"] = {"value": ratio, "target": "<= 1.2", "pass": ratio <= 1.2}
+    return out
+
+
+def table(results: dict) -> str:
+    sizes = [k for k in results if k not in ("long_video", "targets", "meta")]
+    head = f"{'input':>10} " + " ".join(f"{k:>7}" for k in STAGE_KEYS) + \
+        f" {'e2e fps':>8} {'det fps':>8} {'ratio':>6} {'RSS MB':>7}"
+    lines = ["ms per frame of each stage's busy time (stages overlap); fps: frames per wall-clock second", head]
+    for size in sizes:
+        r = results[size]
+        ms = " ".join(f"{r['ms_per_frame'][k]:7.2f}" for k in STAGE_KEYS)
+        lines.append(f"{size:>10} {ms} {r['end_to_end_fps']:8.1f} {r['detector_only_fps']:8.1f} "
+                     f"{r['end_to_end_fps'] / r['detector_only_fps']:6.2f} {r['peak_rss_mb']:7.0f}")
+    lv = results["long_video"]
+    lines.append(f"long video ({lv['size']}): peak RSS {lv['peak_rss_mb_1x']:.0f} MB for {lv['frames_1x']} frames, "
+                 f"{lv['peak_rss_mb_10x']:.0f} MB for {lv['frames_10x']} frames ({lv['loops']}x)")
+    for name, t in results["targets"].items():
+        lines.append(f"target {name}: {t['value']:.2f} ({t['target']}) {'PASS' if t['pass'] else 'FAIL'}")
+    meta = results["meta"]
+    lines.append(f"lifter: {meta.get('lifter')}; encoder preset: {meta.get('preset')}; "
+                 f"load average before {meta['load_average_before']}, after {meta['load_average_after']} "
+                 f"on {meta['cpus']} CPUs")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--video", type=Path, required=True, help="the real video to measure")
+    p.add_argument("--json", type=Path, default=None, help="also save the figures here (JSON)")
+    p.add_argument("--sizes", nargs="+", default=["native", "1280x720", "1920x1080"],
+                   help="input sizes WIDTHxHEIGHT, 'native' for the video's own (default: %(default)s)")
+    p.add_argument("--long-size", default=TARGET_SIZE,
+                   help="size of the copy looped for the memory test (default: %(default)s)")
+    p.add_argument("--loops", type=int, default=10, help="times the long video plays the copy (default: %(default)s)")
+    p.add_argument("--frames", type=int, default=None,
+                   help="only the first N frames of each run (N x loops for the long video), for a quick "
+                        "check; default: whole videos")
+    p.add_argument("--preset", default=None,
+                   help="libx264 preset of the output video (default: the demo's, demo.video.DEFAULT_PRESET)")
+    p.add_argument("--worker", choices=("pipeline", "detect"), default=None, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    try:
+        if args.worker:  # internal: one measurement in this fresh process, figures to --json
+            with tempfile.TemporaryDirectory(prefix="pipeline_speed_run_") as tmp:
+                figures = worker(args.worker, args.video, Path(tmp), args.frames, args.preset)
+            args.json.write_text(json.dumps(figures))
+            return 0
+        if args.loops < 2:
+            raise BenchError("--loops must be at least 2")
+        if args.frames is not None and args.frames < 1:
+            raise BenchError("--frames must be at least 1")
+        for size in args.sizes + [args.long_size]:
+            if size != "native":
+                parse_size(size)
+        probe(args.video)
+        results = bench(args.video, args.sizes, args.long_size, args.loops, args.frames, args.preset)
+    except (BenchError, VideoError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(table(results))
+    if args.json:
+        from lifter.atomic import write_json
+
+        write_json(args.json, results)
+        print(f"saved {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

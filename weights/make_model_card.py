@@ -1,0 +1,290 @@
+"""Generate weights/MODEL_CARD.md from the evaluation JSON and the shipped weights' JSON metadata.
+
+    python weights/make_model_card.py [--weights weights] [--eval weights/eval.json]
+                                      [--licences ../shared/data/LICENSES.md] [--out weights/MODEL_CARD.md]
+
+Nothing in the card is typed by hand: figures come from eval.json (bench/evaluate_shipped.py),
+training facts and hashes from <weights>/<name>.json (weights/ship.py), the data terms and the
+required acknowledgement texts are quoted from LICENSES.md, the input normalisation and the 2D
+keypoint recipe from the code that implements them (lifter.skeleton, lifter.data.recipe,
+detectors.layouts). Machine-read parts (tests/test_shipped_weights.py): the "Files" table
+(name, file, bytes, sha256) and one ``<!-- config:NAME -->`` JSON block per model.
+Bad input: one-line error, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.evaluate_shipped import BONE_PAIRS, KNEE_TOLERANCE_M, MODELS, table  # noqa: E402
+from detectors.layouts import RECIPE  # noqa: E402
+from lifter.atomic import atomic_path  # noqa: E402
+from lifter.data import recipe  # noqa: E402
+from lifter.skeleton import JOINTS_17, normalize_screen  # noqa: E402
+
+SHIPPED = ("pgformer", "diffpyramid")
+DEFAULT_LICENCES = REPO / ".." / "shared" / "data" / "LICENSES.md"
+
+
+# -- licences -------------------------------------------------------------------------------------
+def licence_sections(text: str) -> list[dict]:
+    """The numbered sources of LICENSES.md: [{"title", "terms" (the quoted terms, verbatim Markdown
+    lines), "acknowledgement" (the bold sentence(s) starting "The data used"), "citation", "sources"
+    (the line naming the sources and their share of frames), "share_alike" (the notes on it)}].
+    ValueError when a source has no terms or no acknowledgement text (the card must quote them)."""
+    out = []
+    for match in re.finditer(r"^## (\d+)\. (.+?)$(.*?)(?=^## |\Z)", text, re.M | re.S):
+        title, body = match.group(2).strip(), match.group(3)
+        quote = re.search(r"((?:^>.*\n?)+)", body, re.M)
+        if quote is None:
+            continue  # a section without quoted terms (e.g. "not included")
+        terms = quote.group(1).rstrip("\n")
+        plain = " ".join(line.lstrip(">").strip() for line in terms.splitlines())
+        acks = [a.strip() for a in re.findall(r"\*\*(.+?)\*\*", plain) if a.strip().startswith("The data used")]
+        if not acks:
+            raise ValueError(f"LICENSES.md section {title!r}: no acknowledgement text found")
+        citation = re.search(r"^Citation: (.+)$", body, re.M)
+        share = re.search(r"^(Share-alike .*?:\n(?:\* .*\n?)+)", body, re.M)
+        sources = re.search(r"^(Sources?: .+)$", body, re.M)
+        out.append({"title": title, "terms": terms, "acknowledgement": " ".join(acks),
+                    "citation": citation.group(1).strip() if citation else None,
+                    "sources": sources.group(1).strip() if sources else None,
+                    "share_alike": share.group(1).strip() if share else None})
+    if len(out) < 2:
+        raise ValueError("LICENSES.md: expected the CMU and HDM05 sections with quoted terms")
+    return out
+
+
+# -- sections ---------------------------------------------------------------------------------
+def _mm(v: float) -> str:
+    return f"{v:.1f}"
+
+
+def _duration(seconds: float) -> str:
+    h, rem = divmod(int(round(seconds)), 3600)
+    return f"{h} h {rem // 60:02d} min" if h else f"{rem // 60} min {rem % 60:02d} s"
+
+
+def files_section(metas: dict[str, dict], configs: dict[str, dict]) -> list[str]:
+    lines = ["## Files", "", "| name | file | parameters | bytes | sha256 |", "|---|---|---:|---:|---|"]
+    for name, m in metas.items():
+        lines.append(f"| {name} | {name}.safetensors | {m['parameters']:,} | {m['bytes']} | `{m['sha256']}` |")
+    total = sum(m["bytes"] for m in metas.values())
+    lines += ["", f"Total: {total / 1e6:.1f} MB. Each file has a JSON beside it (`{{\"config\", \"meta\"}}`): the "
+              "model configuration and the training metadata this card is made from.", "",
+              "Load by name (`lifter.lift.Lifter.load(\"pgformer\")`, `Lifter.load(\"diffpyramid\")`; the demo's "
+              "`--lifter pgformer|diffpyramid`). Configurations:", ""]
+    for name, cfg in configs.items():
+        lines += [f"<!-- config:{name} -->", "```json", json.dumps(cfg, indent=1, sort_keys=True), "```", ""]
+    return lines
+
+
+def io_section() -> list[str]:
+    recipe_rows = [f"| {joint} | {' + '.join(src) if len(src) > 1 else src[0]} |" for joint, src in RECIPE.items()]
+    return [
+        "## Input and output", "",
+        f"- Input: float array (N, 17, 2), H36M-17 joints in this order: {', '.join(JOINTS_17)}.",
+        f"- Normalisation (`lifter.skeleton.normalize_screen`): {inspect.getdoc(normalize_screen)} "
+        "Pixels are x right, y down, origin top-left; x ends in [-1, 1], y in [-h/w, h/w].",
+        "- Output: float32 (N, 17, 3) metres, camera frame (x right, y down, z forward), root-relative "
+        "(pelvis at the origin).",
+        "- Flip averaging (mirror the 2D, lift, mirror back, average) is on by default in `Lifter` and is "
+        "the headline variant of the evaluation.", "",
+        "### 2D keypoint recipe", "",
+        "The models expect the demo's conversion of a detector's keypoints (BlazePose-33 or COCO-17, "
+        "`detectors/layouts.py`); a joint made of several keypoints is their mean:", "",
+        "| H36M-17 joint | detector keypoints |", "|---|---|", *recipe_rows, "",
+        "Training synthesises these points from the 3D mocap (`lifter/data/recipe.py`, `detector_points_3d`): "
+        "pelvis, thorax and spine are the midpoints of the hips and shoulders as above (rebuilt from the noisy "
+        "2D hips and shoulders, `derive_midpoints_2d`), the 3D target stays the mocap's own joints; "
+        f"the nose is placed {recipe.NOSE_FORWARD_M * 1000:.0f} mm in front of the mocap's neck_nose joint and "
+        f"the ear midpoint {recipe.EAR_BACK_M * 1000:.0f} mm behind the neck_nose/head midpoint. "
+        "Missing joints are filled with `lifter.skeleton.fill_missing` (nearest present ancestor) before lifting.",
+        "",
+    ]
+
+
+def limits_section(fp: dict) -> list[str]:
+    cams = fp.get("cameras", {})
+    aug = fp.get("augment", {})
+    return [
+        "## Limits", "",
+        "- Single frame: each pose is lifted on its own, with no temporal context; expect frame-to-frame jitter.",
+        "- Root-relative: the pelvis is always at the origin; there is no global position or trajectory.",
+        "- Camera frame: the output is oriented like the camera, not to gravity or the ground.",
+        "- One person, whole body in view; the depth ambiguity of a single view remains (P-MPJPE is much "
+        "lower than MPJPE).",
+        f"- Trained views only: virtual pinhole cameras with horizontal field of view {cams.get('fov_deg')} deg, "
+        f"{cams.get('distance_m')} m from the pelvis, elevation {cams.get('elevation_deg')} deg, image sizes "
+        f"{cams.get('image_sizes')}.",
+        "- Body size: bone lengths are scaled per sample around Human3.6M-like means (body scale "
+        f"{aug.get('body_scale')}, per-bone jitter std {aug.get('bone_jitter_std')}); the metric scale of the "
+        "output is that prior, not a measurement.",
+        "- The training motion comes mostly (about 97% of frames) from one retargeted figure of the CMU database; "
+        "motions unlike the mocap's categories (below) are less accurate.",
+        "",
+    ]
+
+
+def training_section(metas: dict[str, dict]) -> list[str]:
+    lines = ["## Training", ""]
+    for name, m in metas.items():
+        lines += [f"### {name}", "",
+                  f"Shipped checkpoint: epoch {m.get('epoch')} of `{m['checkpoint']}` (the lowest validation "
+                  f"MPJPE: {_mm(m['val']['val_mpjpe_mm'])} mm on {m['val'].get('val_set')})." if m.get("val") else
+                  f"Shipped checkpoint: epoch {m.get('epoch')} of `{m['checkpoint']}`.", "",
+                  "| stage | preset | epochs (done / planned) | seed | batch | training time | samples/s |",
+                  "|---|---|---:|---:|---:|---:|---:|"]
+        for s in m["training"]:
+            lines.append(f"| {s['stage']} | {s['preset']} | {s['epochs_done']} / {s['epochs_planned']} | {s['seed']} | "
+                         f"{s['batch_size']} | {_duration(s['train_seconds'])} | {s['mean_samples_per_s']:.0f} |")
+        lines += ["", "Commands, in order (each resumable after an interruption with the `resume` line):", "", "```sh"]
+        for s in m["training"]:
+            lines += [s["command"], f"# resume: {s['resume_command']}"]
+        lines += ["```", "",
+                  f"Training time in total: {_duration(m['training_seconds_total'])} (sum of the epochs' training "
+                  "loops, validation not included), on: " + m["hardware"] + ".", ""]
+    return lines
+
+
+def data_section(fp: dict, sections: list[dict]) -> list[str]:
+    frames = fp.get("frames", {})
+    noise = fp.get("noise_params", {})
+    lines = ["## Data", "",
+             f"Trained on `{fp.get('file')}` ({fp.get('bytes')} bytes, sha256 of the first MB "
+             f"`{fp.get('sha256_first_mb')}`), real human motion capture converted to the 17 H36M joints, "
+             f"primary frames: train {frames.get('train')}, validation {frames.get('val')}, test {frames.get('test')} "
+             "(split by subject). The data is internal and not shipped. 2D inputs are made on the fly: one "
+             "virtual camera per pose, the keypoint recipe above, and the detector-like noise model "
+             f"(`lifter/data/noise.py`: {', '.join(f'{k} {v}' for k, v in noise.items())}).", "",
+             "Every primary frame of the training split was used, HDM05's included (the fingerprint names no "
+             "source filter)." if "sources" not in fp else f"Sources used: {fp['sources']}.", "",
+             "### Sources, licences and acknowledgements", "",
+             "The acknowledgement texts below are required by the data's terms; they are quoted verbatim "
+             "from the data's LICENSES.md.", ""]
+    for s in sections:
+        lines += [f"#### {s['title']}", ""]
+        if s["sources"]:
+            lines += [s["sources"], ""]
+        lines += ["Terms:", "", s["terms"], "",
+                  f"Required acknowledgement: **{s['acknowledgement']}**", ""]
+        if s["citation"]:
+            lines += [f"Citation: {s['citation']}", ""]
+        if s["share_alike"]:
+            lines += [s["share_alike"], ""]
+    return lines
+
+
+def evaluation_section(ev: dict) -> list[str]:
+    meta = ev["meta"]
+    g = ev["goal"]
+    lines = ["## Evaluation", "",
+             f"Open mocap test split ({meta['frames']['clean']} frames per condition"
+             f"{', subsampled' if meta.get('max_frames') else ''}), fixed seeded virtual cameras "
+             f"(seed {meta['data_fingerprint'].get('eval_seed')}); \"clean\": exact 2D, \"noisy\": the detector noise "
+             "model (each condition has its own cameras, the same for every model). Errors in mm, mean over frames. "
+             f"diffpyramid: one deterministic hypothesis; diffpyramid_k5: {meta['diffpyramid_k5']['hypotheses']} "
+             f"hypotheses aggregated by {meta['diffpyramid_k5']['aggregate']} (torch seed "
+             f"{meta['diffpyramid_k5']['torch_seed']}); mlp_baseline: the SimpleBaseline MLP trained with the same data, "
+             "noise and seed (not shipped). \"flip\": flip averaging.", "",
+             table(ev).rstrip("\n"), "",
+             f"Goal (PGFormer's noisy-2D MPJPE at least 15% below the MLP's): {_mm(g['pgformer_noisy_mpjpe'])} mm vs "
+             f"{_mm(g['mlp_noisy_mpjpe'])} mm, {100 * g['reduction']:.1f}% lower: **{'met' if g['met'] else 'not met'}**.",
+             ""]
+    mlp = ev["mlp_baseline"].get("training")
+    if mlp:
+        lines += [f"The MLP baseline: preset {mlp['preset']}, {mlp['epochs_done']} epochs, seed {mlp['seed']}, "
+                  f"batch {mlp['batch_size']}, {_duration(mlp['train_seconds'])} of training (`{mlp['command']}`).", ""]
+    lines += [f"Produced by: `{ev['command']}` (device {meta.get('device')}, {_duration(meta['seconds_total'])}).", ""]
+    return lines
+
+
+def video_section(ev: dict) -> list[str]:
+    vs = ev.get("video_sanity")
+    if vs is None:
+        return ["## Real-video sanity check", "", "Not run (the evaluation was made with --no-video).", ""]
+    bones = list(BONE_PAIRS)
+    lines = ["## Real-video sanity check", "",
+             f"2D keypoints of {vs['source']}, lifted with flip averaging; valid frames only. Bone asymmetry: "
+             "|L - R| / mean(L, R) per frame, averaged (thigh, shin, upper arm, forearm, and their mean). Natural knee: "
+             "the knee's offset from the hip-ankle line along the pelvis' forward direction "
+             "(normalize(cross(l_hip - r_hip, thorax - pelvis))) is at least "
+             f"-{vs['knee_tolerance_mm']:.0f} mm; the fraction counts frames where both knees are natural.", "",
+             "| model | frames | " + " | ".join(b.replace('_', ' ') for b in bones) + " | mean asymmetry | natural knees |",
+             "|---|---:|" + "---:|" * (len(bones) + 2)]
+    rows = [(name, s) for name, s in vs["models"].items()] + [("mocap test poses (reference)", vs["reference_mocap_test"])]
+    for name, s in rows:
+        a = s["bone_asymmetry"]
+        lines.append(f"| {name} | {s['frames']} | " + " | ".join(f"{100 * a[b]:.1f}%" for b in bones) +
+                     f" | {100 * a['mean']:.1f}% | {100 * s['knee_natural_fraction']:.1f}% |")
+    return lines + [""]
+
+
+def build_card(weights_dir: Path, eval_path: Path, licences_path: Path) -> str:
+    """The Markdown text of the model card (see the module docstring)."""
+    metas, configs = {}, {}
+    for name in SHIPPED:
+        side = weights_dir / f"{name}.json"
+        if not side.is_file():
+            raise FileNotFoundError(f"no shipped weights metadata {side} (run weights/ship.py first)")
+        doc = json.loads(side.read_text(encoding="utf-8"))
+        metas[name], configs[name] = doc["meta"], doc["config"]
+    if not eval_path.is_file():
+        raise FileNotFoundError(f"no evaluation {eval_path} (run bench/evaluate_shipped.py first)")
+    ev = json.loads(eval_path.read_text(encoding="utf-8"))
+    missing = [m for m in MODELS if m not in ev]
+    if missing:
+        raise ValueError(f"{eval_path}: models missing: {missing}")
+    if not licences_path.is_file():
+        raise FileNotFoundError(f"licences file not found: {licences_path}")
+    for name, m in metas.items():
+        if ev[name].get("sha256") != m["sha256"]:
+            raise ValueError(f"{eval_path} evaluated other {name} weights than the shipped ones (sha256 differs); "
+                             "rerun bench/evaluate_shipped.py")
+    fp = metas["pgformer"].get("data_fingerprint") or {}
+    lines = ["# Model card: shipped 3D pose lifters", "",
+             "<!-- generated by weights/make_model_card.py from weights/eval.json and weights/*.json; do not edit -->", "",
+             "Two single-frame 2D-to-3D human pose lifters trained on open motion capture: **pgformer** (PGFormer, "
+             f"the demo's default) and **diffpyramid** (a PGFormer pose model plus a diffusion denoiser; its pose "
+             f"model is the shipped PGFormer: {metas['diffpyramid'].get('pose_model_is_shipped_pgformer')}).", ""]
+    lines += files_section(metas, configs)
+    lines += io_section()
+    lines += limits_section(fp)
+    lines += evaluation_section(ev)
+    lines += video_section(ev)
+    lines += training_section(metas)
+    lines += data_section(fp, licence_sections(licences_path.read_text(encoding="utf-8")))
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="weights/make_model_card.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("--weights", default=str(REPO / "weights"), help="folder of the shipped weights")
+    p.add_argument("--eval", help="evaluation JSON (default <weights>/eval.json)")
+    p.add_argument("--licences", default=str(DEFAULT_LICENCES), help="the data's LICENSES.md")
+    p.add_argument("--out", help="output Markdown (default <weights>/MODEL_CARD.md)")
+    args = p.parse_args(argv)
+    weights = Path(args.weights)
+    out = Path(args.out) if args.out else weights / "MODEL_CARD.md"
+    try:
+        text = build_card(weights, Path(args.eval) if args.eval else weights / "eval.json", Path(args.licences))
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with atomic_path(out) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
