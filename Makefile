@@ -7,7 +7,7 @@ TORCH  ?= torch==2.13.0
 VIDEO  ?= sample_videos/demo.mp4
 PY      = $(VENV)/bin/python
 
-.PHONY: venv test test-fast demo samples bench clean
+.PHONY: venv test test-fast demo samples bench weights eval-weights clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,23 @@ demo: $(VENV)/.installed samples
 
 bench: $(VENV)/.installed
 	$(PY) bench/lifter_speed.py --json bench/lifter_speed.json
+
+# The shipped weights (weights/), trained on ../shared/data with the documented recipe (see
+# weights/MODEL_CARD.md for the epochs actually run). EPOCHS applies to PGFormer and the MLP baseline.
+EPOCHS ?= 8
+weights: $(VENV)/.installed
+	$(PY) lifter/train.py --preset openmocap_pgformer --epochs $(EPOCHS) --out runs/openmocap_pgformer
+	$(PY) lifter/train.py --preset openmocap_diffpyramid --pose-model runs/openmocap_pgformer/best.safetensors \
+		--epochs 3 --out runs/openmocap_diffpyramid
+	$(PY) lifter/train.py --preset openmocap_mlp --epochs $(EPOCHS) --out runs/openmocap_mlp
+	$(PY) weights/ship.py
+	$(MAKE) eval-weights
+
+eval-weights: $(VENV)/.installed
+	$(PY) bench/evaluate_shipped.py --mlp runs/openmocap_mlp/best.safetensors --max-frames $(EVAL_FRAMES)
+	$(PY) weights/make_model_card.py
+
+EVAL_FRAMES ?= 4000
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache
