@@ -200,9 +200,11 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-#: libx264 preset of the demo videos: "veryfast" costs about 11 ms of CPU per 2000x720 frame
-#: when fed YUV (see VideoWriter), a third of a 2-core machine's time at 30 fps
-DEFAULT_PRESET = "veryfast"
+#: libx264 preset of the demo videos. Measured on a 2-core machine, 2000x720 frames fed as YUV:
+#: "ultrafast" costs about 7 ms of CPU per frame, "superfast" 10-13, "veryfast" 11-16 (files about
+#: 3.5x and 2x smaller than ultrafast's); with BlazePose taking most of the other core, ultrafast
+#: keeps the whole pipeline at real time (bench/pipeline_speed.py); pass another for smaller files.
+DEFAULT_PRESET = "ultrafast"
 
 
 class VideoWriter:
