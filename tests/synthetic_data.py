@@ -67,7 +67,7 @@ def write_openmocap(path: Path, rng: np.random.Generator, frames_per_split=(300,
     """A stand-in open mocap npz (same keys as the real file; joints in mm, Y up)."""
     n = sum(frames_per_split)
     split = np.concatenate([np.full(k, s, np.int8) for s, k in enumerate(frames_per_split)])
-    joints = random_poses(rng, n) * 1000.0
+    joints = random_poses(rng, n, jitter=0.2) * 1000.0  # mild: the face stays in front, as in real mocap
     np.savez_compressed(path, joints=joints.astype(np.float32), subject=(split + 1).astype(np.int16),
                         clip=(np.arange(n) // 20).astype(np.int32), primary=np.ones(n, np.int8), split=split,
                         split_names=np.array(["train", "val", "test"]), joint_names=np.array(JOINTS_17),
