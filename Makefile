@@ -45,10 +45,9 @@ weights: $(VENV)/.installed
 	$(MAKE) eval-weights
 
 eval-weights: $(VENV)/.installed
-	$(PY) bench/evaluate_shipped.py --mlp runs/openmocap_mlp/best.safetensors --max-frames $(EVAL_FRAMES)
+	$(PY) bench/evaluate_shipped.py --mlp runs/openmocap_mlp/best.safetensors
 	$(PY) weights/make_model_card.py
 
-EVAL_FRAMES ?= 4000
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache
