@@ -30,11 +30,16 @@ samples: $(VENV)/.installed
 demo: $(VENV)/.installed samples
 	$(PY) demo/vis.py --video $(VIDEO)
 
-bench: $(VENV)/.installed
-	$(PY) bench/lifter_speed.py --json bench/lifter_speed.json
+# The two benchmarks of the README, with its commands; each JSON records the machine's load
+# (a run on a busy machine is marked "valid": false; add --require-idle to refuse it instead).
+bench: $(VENV)/.installed samples
+	$(PY) bench/lifter_speed.py --json bench/lifter_speed.json --rounds 2
+	$(PY) bench/pipeline_speed.py --video sample_videos/cam01.mp4 --two-people sample_videos/demo.mp4 --sizes 720x1280 --long-size 720x1280 --loops 5 --json bench/pipeline_speed.json
+	$(PY) bench/identity_check.py --json bench/identity_check.json
 
-# The shipped weights (weights/), trained on ../shared/data with the documented recipe (see
-# weights/MODEL_CARD.md for the epochs actually run). EPOCHS applies to PGFormer and the MLP baseline.
+# The shipped weights (weights/), trained on ../shared/data (not in git; README "The open mocap
+# data") with the epochs the shipped runs finished (weights/*.json, MODEL_CARD.md; kept in step by
+# tests/test_figures.py). EPOCHS applies to PGFormer and the MLP baseline.
 EPOCHS ?= 8
 weights: $(VENV)/.installed
 	$(PY) lifter/train.py --preset openmocap_pgformer --epochs $(EPOCHS) --out runs/openmocap_pgformer

@@ -17,20 +17,14 @@ by default.
 
 Real-video sanity (``video_sanity``): the 2D keypoints of a video (BlazePose through
 demo.pipeline.run, or a demo keypoints.npz) are lifted by each model with flip averaging, as the
-demo does; over the valid frames it reports
-- bone asymmetry: |L - R| / ((L + R) / 2) for thigh, shin, upper arm and forearm, averaged over
-  frames (per bone) and over the four bones (``mean``);
-- natural knee bend: the pelvis' forward direction is normalize(cross(l_hip - r_hip, thorax -
-  pelvis)) (the facing direction in any right-handed frame, the camera frame included); a knee's
-  forward offset is the component along it of the knee's offset from the hip-ankle line; a knee
-  bends the natural way when that offset is >= -KNEE_TOLERANCE_M (a straight leg counts, a knee
-  more than 15 mm behind the line does not). ``knee_natural_fraction``: frames where both knees do.
+demo does; over the valid frames it reports lifter.sanity.pose_sanity (left/right bone asymmetry
+and the share of frames whose knees bend the natural way).
 The same figures of the mocap test poses (ground truth) are given as ``reference_mocap_test``.
 
 eval.json: {"<model>": {"clean": {"mpjpe", "p_mpjpe", "n_mpjpe"}, "noisy": {...}, "per_category":
 {category: {"frames", "clean": {...}, "noisy": {...}}}, "flip": true, "variants": {"plain" | "flip":
 {"clean", "noisy", "per_category"}}, "weights" (path), "sha256" (of that file), "seconds", and for
-"mlp_baseline" "training" (weights.ship.stage_summary of its run)}, ..., "video_sanity": {...}, "goal":
+"mlp_baseline" "training" (lifter.provenance.stage_summary of its run)}, ..., "video_sanity": {...}, "goal":
 {...}, "meta": {...}, "command": "..."}. Bad input: one-line error, exit code 2.
 """
 
@@ -42,72 +36,22 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import torch
+
+from lifter.atomic import write_json
+from lifter.checkpoint import load_model
+from lifter.data import EvalSet, open_source
+from lifter.eval_report import HEADLINE, METRICS, MODELS, goal, table
+from lifter.evaluate import predict, summarize
+from lifter.lift import Lifter, resolve_device
+from lifter.provenance import sha256_of, stage_summary
+from lifter.sanity import KNEE_TOLERANCE_M, pose_sanity
+from lifter.skeleton import fill_missing, normalize_screen
+
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from lifter.atomic import write_json  # noqa: E402
-from lifter.checkpoint import load_model  # noqa: E402
-from lifter.data import EvalSet, open_source  # noqa: E402
-from lifter.evaluate import predict, summarize  # noqa: E402
-from lifter.lift import Lifter, resolve_device  # noqa: E402
-from lifter.skeleton import JOINTS_17, fill_missing, normalize_screen  # noqa: E402
-from weights.ship import sha256_of, stage_summary  # noqa: E402
-
-MODELS = ("pgformer", "diffpyramid", "diffpyramid_k5", "mlp_baseline")
 #: eval.json condition -> the open mocap source's 2D noise setting
 CONDITIONS = {"clean": "clean", "noisy": "detector"}
-HEADLINE = "flip"
-METRICS = ("mpjpe", "p_mpjpe", "n_mpjpe")
-#: a knee more than this far (metres) behind the hip-ankle line counts as bent backwards
-KNEE_TOLERANCE_M = 0.015
-#: bone name -> ((left parent, left child), (right parent, right child)) by joint name
-BONE_PAIRS = {"thigh": (("l_hip", "l_knee"), ("r_hip", "r_knee")),
-              "shin": (("l_knee", "l_ankle"), ("r_knee", "r_ankle")),
-              "upper_arm": (("l_shoulder", "l_elbow"), ("r_shoulder", "r_elbow")),
-              "forearm": (("l_elbow", "l_wrist"), ("r_elbow", "r_wrist"))}
-_J = {name: i for i, name in enumerate(JOINTS_17)}
-
-
-# -- pose sanity measures ---------------------------------------------------------------------
-def bone_asymmetry(poses: np.ndarray) -> dict:
-    """Poses (N, 17, 3) -> {bone: mean |L - R| / mean(L, R)} over frames, plus "mean" over the bones."""
-    out = {}
-    for bone, ((lp, lc), (rp, rc)) in BONE_PAIRS.items():
-        left = np.linalg.norm(poses[:, _J[lc]] - poses[:, _J[lp]], axis=-1)
-        right = np.linalg.norm(poses[:, _J[rc]] - poses[:, _J[rp]], axis=-1)
-        out[bone] = float(np.mean(np.abs(left - right) / np.maximum((left + right) / 2, 1e-9)))
-    out["mean"] = float(np.mean(list(out.values())))
-    return out
-
-
-def knee_forward_offsets(poses: np.ndarray) -> np.ndarray:
-    """Poses (N, 17, 3) -> (N, 2) forward offset (metres) of the left and right knee from the hip-ankle line."""
-    up = poses[:, _J["thorax"]] - poses[:, _J["pelvis"]]
-    forward = np.cross(poses[:, _J["l_hip"]] - poses[:, _J["r_hip"]], up)
-    forward /= np.maximum(np.linalg.norm(forward, axis=-1, keepdims=True), 1e-9)
-    out = np.empty((len(poses), 2))
-    for k, side in enumerate("lr"):
-        hip, knee, ankle = (poses[:, _J[f"{side}_{n}"]] for n in ("hip", "knee", "ankle"))
-        axis = ankle - hip
-        axis /= np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-9)
-        rel = knee - hip
-        off = rel - np.sum(rel * axis, -1, keepdims=True) * axis
-        out[:, k] = np.sum(off * forward, -1)
-    return out
-
-
-def pose_sanity(poses: np.ndarray) -> dict:
-    """Asymmetry and natural-knee figures of poses (N, 17, 3) metres (see the module docstring)."""
-    off = knee_forward_offsets(poses)
-    ok = off >= -KNEE_TOLERANCE_M
-    return {"frames": int(len(poses)), "bone_asymmetry": bone_asymmetry(poses),
-            "knee_natural_fraction": float(ok.all(-1).mean()),
-            "knee_natural_fraction_left": float(ok[:, 0].mean()), "knee_natural_fraction_right": float(ok[:, 1].mean()),
-            "knee_forward_offset_median_mm": [float(v) for v in np.median(off, 0) * 1000]}
 
 
 # -- models and data ----------------------------------------------------------------------------
@@ -167,21 +111,29 @@ def model_entry(raw: dict) -> dict:
 # -- real video -------------------------------------------------------------------------------
 def video_keypoints(video: Path | None, keypoints: Path | None,
                     lifter: Lifter) -> tuple[np.ndarray, np.ndarray, int, int, str]:
-    """H36M-17 2D of the valid frames: (pixels (M, 17, 2) with NaN for missing joints, scores (M, 17),
-    width, height, description of the source). From ``keypoints`` (a demo keypoints.npz) when
-    given, else by running the demo pipeline on ``video`` with ``lifter`` (its 3D is not used)."""
+    """H36M-17 2D of the main person's valid frames: (pixels (M, 17, 2) with NaN for missing joints,
+    scores (M, 17), width, height, description of the source). From ``keypoints`` (a demo
+    keypoints.npz) when given, else by running the demo pipeline on ``video`` with ``lifter``
+    (its 3D is not used)."""
+    from demo.outputs import read_npz
+
     if keypoints is not None:
         if not keypoints.is_file():
             raise FileNotFoundError(f"keypoints file not found: {keypoints}")
-        with np.load(keypoints) as d:
-            valid = d["valid"].astype(bool)
-            return d["keypoints_2d"][valid], d["scores"][valid], int(d["width"]), int(d["height"]), \
-                f"{keypoints} ({d['detector']} on {d['video']})"
-    from demo.pipeline import Options, run
+        res = read_npz(keypoints)
+        what = f"{keypoints} ({res.detector} on {res.video})"
+    else:
+        from demo.pipeline import Options, make_detector, run
 
-    res = run(video, Options(progress=True), lifter=lifter)
-    shown = video.resolve().relative_to(REPO) if video.resolve().is_relative_to(REPO) else video
-    return res.keypoints_2d[res.valid], res.scores[res.valid], res.width, res.height, f"{shown} ({res.detector})"
+        with make_detector(Options()) as detector:
+            res = run(video, Options(progress=True), detector=detector, lifter=lifter)
+        shown = video.resolve().relative_to(REPO) if video.resolve().is_relative_to(REPO) else video
+        what = f"{shown} ({res.detector})"
+    if res.main_person < 0:
+        raise ValueError(f"nobody found in {what}")
+    m = res.main_person
+    valid = res.valid[m]
+    return res.keypoints_2d[m, valid], res.scores[m, valid], res.width, res.height, what
 
 
 def video_sanity(models: dict, kp2d: np.ndarray, scores: np.ndarray, width: int, height: int, seed: int,
@@ -193,33 +145,6 @@ def video_sanity(models: dict, kp2d: np.ndarray, scores: np.ndarray, width: int,
         torch.manual_seed(seed)
         out[name] = pose_sanity(Lifter(model, 17, device=device, flip=True).lift(norm).astype(np.float64))
     return out
-
-
-# -- report -----------------------------------------------------------------------------------
-def table(report: dict) -> str:
-    """Overall figures (both variants) and the headline noisy MPJPE per category, as Markdown."""
-    lines = ["| model | flip | clean MPJPE | clean P-MPJPE | noisy MPJPE | noisy P-MPJPE |",
-             "|---|---|---:|---:|---:|---:|"]
-    for name in MODELS:
-        for variant in ("plain", "flip"):
-            v = report[name]["variants"][variant]
-            lines.append(f"| {name} | {'yes' if variant == 'flip' else 'no'} | {v['clean']['mpjpe']:.1f} | "
-                         f"{v['clean']['p_mpjpe']:.1f} | {v['noisy']['mpjpe']:.1f} | {v['noisy']['p_mpjpe']:.1f} |")
-    cats = list(report[MODELS[0]]["per_category"])
-    lines += ["", "Noisy-2D MPJPE (mm) per motion category, flip averaging:", "",
-              "| category | frames | " + " | ".join(MODELS) + " |", "|---|---:|" + "---:|" * len(MODELS)]
-    for c in cats:
-        row = [f"{report[m]['per_category'][c]['noisy']['mpjpe']:.1f}" for m in MODELS]
-        lines.append(f"| {c} | {report[MODELS[0]]['per_category'][c]['frames']} | " + " | ".join(row) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def goal(report: dict) -> dict:
-    """The issue's goal: PGFormer's noisy-2D MPJPE at least 15% below the MLP's (headline variant)."""
-    pg, mlp = report["pgformer"]["noisy"]["mpjpe"], report["mlp_baseline"]["noisy"]["mpjpe"]
-    reduction = 1.0 - pg / mlp
-    return {"pgformer_noisy_mpjpe": pg, "mlp_noisy_mpjpe": mlp, "reduction": reduction, "target": 0.15,
-            "met": bool(reduction >= 0.15)}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,15 +1,19 @@
 """Lifter speed: the fast PGFormer against the plain reference formulation, side by side.
 
     python bench/lifter_speed.py [--json OUT.json] [--configs gt16,cpn17] [--batches 1,64,256,4096]
+                                 [--rounds 3] [--require-idle]
 
 For each configuration a fresh worker process builds the fast model (lifter.models) and the
-reference (tests/reference_pgformer.py) with the same random weights, checks that their outputs
+reference (lifter.models.reference) with the same random weights, checks that their outputs
 agree, and times both in eval mode under torch.inference_mode on --threads CPU threads (default 2):
 interleaved rounds (fast, reference, fast, ...), the best round counts, as milliseconds per pose.
 Peak memory is the worker's peak resident set size after one forward pass of the largest batch,
 first for the fast model (peak_rss_mb), then for the reference (reference_peak_rss_mb).
+The machine's load during the run is recorded (lifter.machine): on a busy machine the figures
+are marked not valid with a warning, or refused with --require-idle (exit code 3, nothing written).
 JSON: {"<config>": {"params", "ms_per_pose": {"1": ..}, "reference_ms_per_pose": {..},
-"peak_rss_mb", "reference_peak_rss_mb", "max_abs_diff", "threads", "device"}, ...}.
+"peak_rss_mb", "reference_peak_rss_mb", "baseline_rss_mb", "max_abs_diff", "threads", "device"},
+..., "meta": {"command", "machine": lifter.machine record}}.
 """
 
 from __future__ import annotations
@@ -22,11 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
-
-from lifter.atomic import write_json  # noqa: E402
+from lifter.atomic import write_json
+from lifter.machine import BusyMachine, MachineLoad, describe, judge
 
 
 def _rss_mb() -> float:
@@ -49,9 +50,9 @@ def _time_per_pose(model, x, target_s: float) -> float:
 
 def worker(name: str, batches: list[int], threads: int, rounds: int, target_s: float) -> dict:
     import torch
-    from reference_pgformer import ReferencePGFormer
 
     from lifter.models import build_model, get_config
+    from lifter.models.reference import ReferencePGFormer
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -89,6 +90,8 @@ def worker(name: str, batches: list[int], threads: int, rounds: int, target_s: f
 def _table(results: dict) -> str:
     lines = [f"{'config':<8} {'params':>10} {'batch':>6} {'fast ms/pose':>13} {'ref ms/pose':>12} {'speed-up':>9}"]
     for name, r in results.items():
+        if name == "meta":
+            continue
         for b, f in r["ms_per_pose"].items():
             rr = r["reference_ms_per_pose"][b]
             lines.append(f"{name:<8} {r['params']:>10,} {b:>6} {f:>13.4f} {rr:>12.4f} {rr / f:>8.2f}x")
@@ -98,7 +101,7 @@ def _table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--configs", default="gt16,cpn17", help="comma-separated PGFormer configurations")
@@ -106,8 +109,10 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds per batch size (1 above 256)")
     p.add_argument("--target-s", type=float, default=0.3, help="approximate seconds per timed run")
+    p.add_argument("--require-idle", action="store_true",
+                   help="refuse (exit 3, write nothing) when other programs kept the machine busy")
     p.add_argument("--worker", help=argparse.SUPPRESS)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     try:
         batches = sorted({int(b) for b in args.batches.split(",")})
     except ValueError:
@@ -117,16 +122,27 @@ def main() -> int:
         print(json.dumps(worker(args.worker, batches, args.threads, args.rounds, args.target_s)))
         return 0
     results = {}
-    for name in [c for c in args.configs.split(",") if c]:
-        print(f"benchmarking {name} ...", file=sys.stderr, flush=True)
-        cmd = [sys.executable, __file__, "--worker", name, "--batches", args.batches, "--threads", str(args.threads),
-               "--rounds", str(args.rounds), "--target-s", str(args.target_s)]
-        done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
-        if done.returncode:
-            print(f"error: the benchmark of {name} failed (exit {done.returncode})", file=sys.stderr)
-            return 2
-        results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    with MachineLoad() as load:
+        for name in [c for c in args.configs.split(",") if c]:
+            print(f"benchmarking {name} ...", file=sys.stderr, flush=True)
+            cmd = [sys.executable, __file__, "--worker", name, "--batches", args.batches, "--threads",
+                   str(args.threads), "--rounds", str(args.rounds), "--target-s", str(args.target_s)]
+            done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+            if done.returncode:
+                print(f"error: the benchmark of {name} failed (exit {done.returncode})", file=sys.stderr)
+                return 2
+            results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    machine = load.report()
+    results["meta"] = {"command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
+                       if argv is None else "python bench/lifter_speed.py " + " ".join(argv),
+                       "machine": machine}
     print(_table(results))
+    print(describe(machine))
+    try:
+        judge(machine, args.require_idle)
+    except BusyMachine as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     if args.json:
         write_json(args.json, results)
     return 0

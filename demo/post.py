@@ -11,6 +11,12 @@ demo pattern (MHFormer / VideoPose3D) does, so results can be compared with it:
 2. no translation: the pelvis stays at x = y = 0;
 3. shift z so that the lowest joint of each frame touches the floor z = 0.
 
+Several people (:func:`place_people`): until real world trajectories exist, each person is
+moved along the floor in the direction of the input camera's x axis (image right), by their
+horizontal image position: a person at the left edge of the image stands ``PLACEMENT_HALF_SPAN``
+metres left of the origin, one at the right edge that far right. This is a function so that a
+real placement can replace it.
+
 No temporal smoothing is applied: the saved world poses are the lifter's per-frame output,
 rotated and shifted. Invalid frames (NaN) stay NaN.
 """
@@ -59,3 +65,27 @@ def to_world_view(kp3d_cam: np.ndarray, rotation: np.ndarray = CAMERA_TO_WORLD) 
     world[..., 2] -= floor[..., None]
     world[bad] = np.nan
     return world
+
+
+#: metres between the origin and a person at the image's left or right edge (see place_people)
+PLACEMENT_HALF_SPAN = 1.5
+
+
+def _image_right_on_floor(rotation: np.ndarray) -> np.ndarray:
+    """World direction (3,) of the camera's x axis (image right), projected onto the floor, unit length."""
+    right = rotation @ np.array([1.0, 0.0, 0.0])
+    right[2] = 0.0
+    return right / np.linalg.norm(right)
+
+
+def place_people(world: np.ndarray, image_x: np.ndarray, rotation: np.ndarray = CAMERA_TO_WORLD) -> np.ndarray:
+    """Side-by-side placement of several people's world-view poses by their image position.
+
+    world: (N, J, 3) metres from :func:`to_world_view` (pelvis at x = y = 0); image_x: (N,) the
+    person's horizontal image position normalised to [-1, 1] (left edge -1, right edge 1).
+    Returns (N, J, 3) float32: each pose moved by ``image_x * PLACEMENT_HALF_SPAN`` metres along
+    the floor direction of image right. NaN poses stay NaN.
+    """
+    world = np.asarray(world, np.float32)
+    offsets = np.asarray(image_x, np.float64)[:, None] * PLACEMENT_HALF_SPAN * _image_right_on_floor(rotation)
+    return (world + offsets[:, None, :].astype(np.float32)).astype(np.float32)

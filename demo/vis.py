@@ -1,10 +1,11 @@
-"""Video of a person -> 2D keypoints, 3D poses and a side-by-side video; one video or many.
+"""Video of people -> 2D keypoints, 3D poses and a side-by-side video; one video or many.
 
     python demo/vis.py --video clip.mp4 [--output-dir DIR] [--lifter pgformer|diffpyramid] ...
     python demo/vis.py --video clips/ [--recursive] [--output-dir outputs] [--workers N | --ray]
 
 One video: writes into the output directory (default outputs/<video name>/):
-<video name>_pose3d.mp4 (the input with the 2D skeleton | the 3D skeleton in a fixed world view),
+<video name>_pose3d.mp4 (the input with every tracked person's 2D skeleton and ID | their 3D
+skeletons in a fixed world view),
 keypoints.npz and keypoints.json (formats: demo/outputs.py and README), and manifest.json.
 Several videos (folders, globs, several paths): batch mode (demo/batch.py), outputs mirror the
 input tree under the output directory (default outputs/), plus summary.json.
@@ -35,16 +36,32 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
+def _person(text: str) -> int | str:
+    """--person: a track ID (an integer >= 1) or 'largest'."""
+    if text == "largest":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a track ID or 'largest', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"track IDs start at 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (every flag documented in --help)."""
+    from demo.pipeline import DEFAULT_MAX_PEOPLE
     from detectors import DETECTOR_NAMES
+    from lifter.keypoints import LIFT_MIN_SCORE
 
     style = RenderStyle()
     p = argparse.ArgumentParser(
         prog="python demo/vis.py",
-        description="Detect one person's 2D keypoints in a video (MediaPipe BlazePose by default), lift "
-                    "them to 3D with a PGFormer or DiffPyramid lifter, and write a side-by-side video "
-                    "plus keypoints.npz and keypoints.json. Frames without a person are marked invalid. "
+        description="Detect every person's 2D keypoints in a video (MediaPipe BlazePose by default), track "
+                    "each person with a stable ID, lift them to 3D with a PGFormer or DiffPyramid lifter, "
+                    "and write a side-by-side video plus keypoints.npz and keypoints.json (a person axis: "
+                    "one row per track). Frames where a person is absent are marked invalid for them. "
                     "Given folders, globs or several videos, processes them all (batch mode): outputs "
                     "mirror the input tree, videos already done are skipped, failures are reported and the "
                     "batch goes on, summary.json lists the outcome. Exit code 0: all done or skipped, "
@@ -79,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-flip", action="store_true",
                    help="turn off flip averaging (lifting the mirrored pose too and averaging)")
     p.add_argument("--detector", choices=DETECTOR_NAMES, default="blazepose", help="2D keypoint detector (default: %(default)s)")
+    p.add_argument("--max-people", type=int, default=None,
+                   help=f"people followed at once (default: everyone, up to {DEFAULT_MAX_PEOPLE}); 1 follows the "
+                        "most prominent person and never switches to another silently")
+    p.add_argument("--person", type=_person, default=None, metavar="ID|largest",
+                   help="keep one person only: a track ID as drawn in the video, or 'largest' (the most "
+                        "prominent person, as --max-people 1)")
+    p.add_argument("--max-gap", type=float, default=2.0, metavar="SECONDS",
+                   help="a person who disappears and comes back within this many seconds keeps their ID "
+                        "(default: %(default)s)")
     p.add_argument("--chunk", type=int, default=64,
                    help="frames lifted per batch, also the frames held in memory while rendering (default: %(default)s)")
     p.add_argument("--max-frames", type=int, default=None, help="process only the first N frames")
@@ -86,8 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--panel-height", type=int, default=style.panel_height,
                    help="output video height in pixels; taller inputs are scaled down (default: %(default)s)")
     p.add_argument("--max-width", type=int, default=None, help="upper bound of the output video width")
-    p.add_argument("--min-score", type=float, default=style.min_score,
-                   help="joints with a lower detector score are drawn as low confidence, grey rings (default: %(default)s)")
+    p.add_argument("--min-score", type=float, default=LIFT_MIN_SCORE,
+                   help="joints with a lower detector score are treated as missing when lifting and drawn as "
+                        "low confidence, grey rings (default: %(default)s)")
     p.add_argument("--azimuth", type=float, default=style.azimuth_deg,
                    help="3D view: camera azimuth around the vertical axis, degrees from world +x to +y (default: %(default)s)")
     p.add_argument("--elevation", type=float, default=style.elevation_deg,
@@ -97,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "per frame and make bigger files (default: %(default)s)")
     p.add_argument("--crf", type=int, default=23, help="libx264 quality of the output video, lower is better (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    p.add_argument("--verbose", action="store_true", help="show the detector backend's own log lines (MediaPipe, TFLite)")
     p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     return p
 
@@ -106,10 +134,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if not args.video and not args.input_dir:
         p.error("give --video PATH [PATH ...] or --input-dir DIR")
-    for name in ("chunk", "max_frames", "panel_height", "max_width", "workers"):
+    for name in ("chunk", "max_frames", "panel_height", "max_width", "workers", "max_people"):
         value = getattr(args, name)
         if value is not None and value < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.max_gap < 0:
+        p.error("--max-gap must be at least 0")
+    if not 0.0 <= args.min_score <= 1.0:
+        p.error("--min-score must be in [0, 1]")
+    if args.person is not None and args.max_people is not None:
+        p.error("give --person or --max-people, not both")
     return args
 
 
@@ -123,9 +157,14 @@ def _options(args: argparse.Namespace):
         denoiser=str(args.denoiser) if args.denoiser else None,
         device=args.device,
         flip=not args.no_flip,
+        max_people=args.max_people,
+        person=args.person,
+        max_gap_s=args.max_gap,
+        min_score=args.min_score,
         chunk=args.chunk,
         max_frames=args.max_frames,
         progress=not args.no_progress,
+        verbose=args.verbose,
         render=RenderStyle(panel_height=args.panel_height, max_width=args.max_width, min_score=args.min_score,
                            azimuth_deg=args.azimuth, elevation_deg=args.elevation),
         preset=args.preset,
@@ -141,30 +180,34 @@ def _single_video(args: argparse.Namespace) -> Path | None:
     return path if path.exists() and not path.is_dir() else None
 
 
-def _main(args: argparse.Namespace) -> int:
-    from demo.batch import BatchOptions, UsageError, check_writable, find_videos, plan_jobs
+def _main(args: argparse.Namespace, factory) -> int:
+    from demo.batch import find_videos, plan_jobs
+    from demo.errors import UsageError
+    from demo.job import JobSettings, check_writable
 
     for flag, path in (("--weights", args.weights), ("--denoiser", args.denoiser)):
         if path is not None and not path.is_file():
             raise UsageError(f"{flag} file not found: {path}")
-    batch = BatchOptions(_options(args), video=not args.no_video, force=args.force, workers=args.workers,
-                         debug=args.debug)
+    settings = JobSettings(_options(args), video=not args.no_video, force=args.force, debug=args.debug)
     video = _single_video(args)
     if video is not None:
-        return _one_video(video, args, batch)
+        return _one_video(video, args, settings, factory)
     out_root = args.output_dir or Path("outputs")
     jobs = plan_jobs(find_videos([*args.video, *args.input_dir], args.recursive), out_root)
     check_writable(out_root)
-    return _many_videos(jobs, out_root, args, batch)
+    return _many_videos(jobs, out_root, args, settings, factory)
 
 
-def _one_video(video: Path, args: argparse.Namespace, batch) -> int:
+def _one_video(video: Path, args: argparse.Namespace, settings, factory) -> int:
     """One video: its outputs directly in --output-dir; errors as one line."""
-    from demo.batch import BatchError, Job, process_video
+    from demo.errors import BatchError
+    from demo.job import Job, process_video
     from demo.pipeline import timing_summary
+    from demo.runner import Models
 
     out_dir = args.output_dir if args.output_dir is not None else Path("outputs") / video.stem
-    outcome = process_video(Job(video, out_dir), batch)
+    with Models(factory) as models:
+        outcome = process_video(Job(video, out_dir), settings, models)
     if outcome.status == "failed":
         if outcome.traceback:
             print(outcome.traceback, file=sys.stderr, end="")
@@ -183,32 +226,31 @@ def _one_video(video: Path, args: argparse.Namespace, batch) -> int:
 
 
 def _person_note(outcome, where: str = "") -> None:
-    """Warnings about a done video on stderr: frames without a person, frames not decoded."""
+    """What the user should know about a done video, on stderr: people found, frames without
+    anyone, the run's notes (identity changes of a followed person, frames not decoded)."""
     n, found = outcome.frames, outcome.valid_frames
-    if outcome.note:
-        tqdm_write(f"note: {outcome.path}: {outcome.note}")
+    for note in outcome.notes:
+        tqdm_write(f"note: {outcome.path}: {note}")
     if found == 0:
         tqdm_write(f"warning: no person found in any of the {n} frames{where}; all outputs are marked invalid")
-    elif found < n:
-        tqdm_write(f"note: no person found in {n - found} of {n} frames{where} (marked invalid)")
+        return
+    tqdm_write(f"{outcome.people} {'person' if outcome.people == 1 else 'people'} tracked{where}"
+               + (f"; nobody found in {n - found} of {n} frames" if found < n else ""))
 
 
-def _many_videos(jobs, out_root: Path, args: argparse.Namespace, batch) -> int:
+def _many_videos(jobs, out_root: Path, args: argparse.Namespace, settings, factory) -> int:
     """Batch mode: progress over videos, a summary table and summary.json; exit 0 or 1."""
-    from demo.batch import run_batch, run_ray, summary_table, write_summary
+    from demo.batch import run_batch, summary_table, write_summary
 
     def on_outcome(outcome) -> None:
         if outcome.status == "done":
-            _person_note(outcome, f" of {outcome.path}")
+            _person_note(outcome, f" in {outcome.path}")
         if outcome.status == "failed":
             if outcome.traceback:
                 tqdm_write(outcome.traceback.rstrip())
             tqdm_write(f"failed: {outcome.path}: {outcome.reason}")
 
-    if args.ray:
-        summary = run_ray(jobs, batch, on_outcome, num_cpus=args.workers)
-    else:
-        summary = run_batch(jobs, batch, on_outcome)
+    summary = run_batch(jobs, settings, workers=args.workers, ray=args.ray, factory=factory, on_outcome=on_outcome)
     path = write_summary(out_root, summary)
     print(summary_table(summary))
     print(f"summary: {path}")
@@ -226,16 +268,23 @@ def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (errors: one line on stderr unless --debug)."""
+def main(argv: list[str] | None = None, factory=None) -> int:
+    """Run the CLI; returns the exit code (errors: one line on stderr unless --debug).
+
+    factory: the model factory (demo.runner; None: the real detector and lifter). A module-level
+    function, so that worker processes can make the same models.
+    """
     import signal
 
     args = parse_args(argv)
-    from demo.batch import UsageError, close_components, one_line
+    from demo.errors import UsageError, one_line, quiet_interrupts_in_finalizers
+    from demo.runner import load_models
+
+    quiet_interrupts_in_finalizers()
 
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM stops cleanly, as Ctrl-C does
     try:
-        return _main(args)
+        return _main(args, factory or load_models)
     except KeyboardInterrupt:
         print("interrupted; temporary files removed, rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -245,7 +294,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ERROR
     finally:
-        close_components()
         signal.signal(signal.SIGTERM, previous)
 
 

@@ -1,13 +1,10 @@
-"""2D keypoint detectors (frames in, one person's keypoints out) and layout converters.
+"""2D keypoint detectors: video frames in, every person's keypoints per frame out.
 
-``create_detector("blazepose")`` makes the embedded default (MediaPipe BlazePose, offline);
-``to_h36m17`` converts a detector's keypoints to the lifter's H36M-17 joints.
+``create_detector("blazepose", max_people=4)`` makes the embedded default (MediaPipe BlazePose
+through the Tasks API, offline). Keypoint layouts and their conversion to the lifter's H36M-17
+joints live in ``lifter.keypoints``.
 """
 
-from detectors.base import DETECTOR_NAMES, Detector, FramePose, create_detector
-from detectors.layouts import BLAZEPOSE_33, COCO_17, LAYOUTS, RECIPE, to_h36m17
+from detectors.base import DETECTOR_NAMES, Detector, PersonPose, create_detector
 
-__all__ = [
-    "BLAZEPOSE_33", "COCO_17", "DETECTOR_NAMES", "Detector", "FramePose", "LAYOUTS", "RECIPE",
-    "create_detector", "to_h36m17",
-]
+__all__ = ["DETECTOR_NAMES", "Detector", "PersonPose", "create_detector"]

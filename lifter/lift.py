@@ -22,8 +22,17 @@ from lifter.flip import FlipAverage
 from lifter.models import num_joints_of
 from lifter.models.diffpyramid import DiffPyramid
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-WEIGHTS_DIR = REPO_ROOT / "weights"
+
+def _shipped_weights_dir() -> Path:
+    """lifter/weights in an installed package (pyproject.toml installs the source's weights/ folder
+    there), else weights/ of the source checkout (beside lifter/)."""
+    package = Path(__file__).resolve().parent
+    installed = package / "weights"
+    return installed if installed.is_dir() else package.parent / "weights"
+
+
+#: the folder of the shipped weights (<name>.safetensors + <name>.json), installed or in the source tree
+WEIGHTS_DIR = _shipped_weights_dir()
 INFERENCE_SETTINGS = ("steps", "span", "hypotheses", "aggregate", "eta", "uv_noise")
 #: poses per forward pass when ``chunk`` is not given. CPU: per-pose time is lowest from 256 to 512
 #: poses and rises above, as activations leave the cache (gt16 on 2 threads: 0.19 ms/pose at 256-512,
@@ -44,7 +53,7 @@ def resolve_device(device: str) -> str:
 
 
 def resolve_weights(name_or_path: str) -> Path:
-    """A bare name ("pgformer") means the shipped file weights/<name>.safetensors; else a path."""
+    """A bare name ("pgformer") means the shipped file WEIGHTS_DIR/<name>.safetensors; else a path."""
     path = Path(name_or_path)
     if path.suffix or path.exists() or len(path.parts) > 1:
         return path

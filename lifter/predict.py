@@ -1,14 +1,16 @@
 """Lift a file of 2D poses to 3D.
 
     python -m lifter.predict --config gt16|cpn17|diffpyramid|<name> --weights PATH [--denoiser PATH]
-        --input X.npy --output Y.npy [--flip] [--device auto|cpu|cuda] [--steps N] [--hypotheses K]
+        --input X.npy --output Y.npy [--no-flip] [--device auto|cpu|cuda] [--steps N] [--hypotheses K]
 
 X: float (N, J, 2) normalised 2D (lifter.skeleton.normalize_screen). Y: float32 (N, J, 3) metres,
 root-relative. PATH: a release checkpoint (any of its three containers) or the project's
 .safetensors (whose .json gives the config), or a bare shipped name such as "pgformer". --config
 may be left out: a project file carries it, a release file's is inferred from its tensor shapes
 (a DiffPyramid pose-model file then needs its denoiser file as --denoiser). --steps / --hypotheses
-apply to DiffPyramid. Bad input: one-line error on stderr, exit code 2.
+apply to DiffPyramid. Flip averaging (lift the mirrored pose too, average) is on, as in the demo
+and ``Lifter``; --no-flip turns it off. Bad input: one-line error on stderr, exit code 2.
+Installed as the ``pose3d-predict`` command.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--denoiser", help="DiffPyramid denoiser checkpoint (with a release pose-model file)")
     p.add_argument("--input", required=True, type=Path, help="X.npy, float (N, J, 2) normalised 2D")
     p.add_argument("--output", required=True, type=Path, help="Y.npy, float32 (N, J, 3) metres, root-relative")
-    p.add_argument("--flip", action="store_true", help="average with the mirrored pose")
+    p.add_argument("--no-flip", action="store_true",
+                   help="turn off flip averaging (lifting the mirrored pose too and averaging; on by default)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--steps", type=int, help="DiffPyramid: denoiser calls")
     p.add_argument("--hypotheses", type=int, help="DiffPyramid: number of hypotheses")
@@ -64,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--output must end in .npy, got {args.output}")
         keypoints = _read_input(args.input)
         infer = {k: v for k, v in (("steps", args.steps), ("hypotheses", args.hypotheses)) if v is not None}
-        lifter = Lifter.load(str(args.weights), device=args.device, flip=args.flip, denoiser=args.denoiser,
+        lifter = Lifter.load(str(args.weights), device=args.device, flip=not args.no_flip, denoiser=args.denoiser,
                              config=_config(args.config), **infer)
         pose3d = lifter.lift(keypoints, progress=True)
         with atomic_path(args.output) as tmp:

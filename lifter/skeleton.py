@@ -88,16 +88,20 @@ def denormalize_screen(xy: np.ndarray, width: float, height: float) -> np.ndarra
     return (xy + np.array([1.0, height / width], dtype=np.float32)) * width / 2.0
 
 
-def fill_missing(xy: np.ndarray, scores: np.ndarray, parents: tuple[int, ...] = PARENTS_17) -> np.ndarray:
-    """Replace undetected joints so that no NaN reaches a lifter.
+def fill_missing(xy: np.ndarray, scores: np.ndarray, parents: tuple[int, ...] = PARENTS_17,
+                 min_score: float = 0.0) -> np.ndarray:
+    """Replace absent joints so that no NaN reaches a lifter.
 
-    xy: (..., J, 2); scores: (..., J). A joint is missing when its score is <= 0 or its
-    coordinates are not finite. It takes the position of its nearest present ancestor; when no
-    ancestor is present, the mean of the present joints; when no joint is present, 0.
+    xy: (..., J, 2) pixels; scores: (..., J); min_score in [0, 1]. A joint is absent unless
+    ``lifter.keypoints.joint_present(xy, scores, min_score)`` (finite, not exactly (0, 0), score > 0
+    and >= min_score). It takes the position of its nearest present ancestor; when no ancestor is
+    present, the mean of the present joints; when no joint is present, 0. Returns a new float32 array.
     The same rule is used by the demo and by the training noise model (dropped joints).
     """
+    from lifter.keypoints import joint_present  # imported here: lifter.keypoints imports this module
+
     xy = np.array(xy, dtype=np.float32, copy=True)
-    present = (np.asarray(scores) > 0) & np.isfinite(xy).all(-1)
+    present = joint_present(xy, scores, min_score)
     if present.all():
         return xy
     num_joints = xy.shape[-2]

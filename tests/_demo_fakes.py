@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from demo.video import ffmpeg_exe
-from detectors.base import FramePose
+from detectors.base import PersonPose
 from lifter.skeleton import normalize_screen
 
 #: an upright person in the camera frame (x right, y down, z forward), metres, pelvis at 0
@@ -38,40 +38,59 @@ def make_video(path: Path, frames: int = 12, size: tuple[int, int] = (96, 64), r
     return path
 
 
-def pixels_of(pose3d: np.ndarray, width: int, height: int) -> np.ndarray:
-    """A simple orthographic picture of a camera-frame pose (17, 3) -> pixels (17, 2)."""
-    scale = 0.4 * height
-    return (pose3d[:, :2] * scale + [width / 2, height / 2]).astype(np.float32)
+def pixels_of(pose3d: np.ndarray, width: int, height: int, centre_x: float | None = None,
+              scale: float = 0.4) -> np.ndarray:
+    """A simple orthographic picture of a camera-frame pose (17, 3) -> pixels (17, 2), the pelvis
+    at (centre_x, height / 2) (centre_x: the image centre when None)."""
+    cx = width / 2 if centre_x is None else centre_x
+    return (pose3d[:, :2] * scale * height + [cx, height / 2]).astype(np.float32)
+
+
+def person(xy: np.ndarray, scores: np.ndarray) -> PersonPose:
+    """A PersonPose with its box from the finite keypoints and its score the mean keypoint score."""
+    ok = np.isfinite(xy).all(-1)
+    box = np.concatenate([xy[ok].min(0), xy[ok].max(0)]).astype(np.float32)
+    return PersonPose(xy=xy.astype(np.float32), scores=scores.astype(np.float32), box=box,
+                      score=float(np.nan_to_num(scores).mean()))
 
 
 class FakeDetector:
-    """Finds the standing pose in every frame except those where ``empty(i)`` is true.
-
-    layout "h36m17": it already reports H36M-17 joints. ``low`` joints get score 0.1.
-    """
+    """Finds ``people`` standing poses (H36M-17 layout) side by side in every frame except those
+    where ``empty(i)`` is true; each moves one pixel per frame. ``low`` joints get score 0.1.
+    Checks that frame times strictly increase."""
 
     name = "fake"
     layout = "h36m17"
 
-    def __init__(self, empty=lambda i: False, low: tuple[int, ...] = ()):
+    def __init__(self, empty=lambda i: False, low: tuple[int, ...] = (), people: int = 1):
         self.empty = empty
         self.low = low
+        self.people = people
+        self.max_people = 4
         self.calls = 0
         self.closed = False
+        self.last_time = -np.inf
 
-    def detect(self, frame_rgb: np.ndarray) -> FramePose:
+    def detect(self, frame_rgb: np.ndarray, time_s: float) -> list[PersonPose]:
         assert frame_rgb.dtype == np.uint8 and frame_rgb.ndim == 3
+        assert time_s > self.last_time, (time_s, self.last_time)
+        self.last_time = time_s
         i, self.calls = self.calls, self.calls + 1
         if self.empty(i):
-            return FramePose.empty(17)
+            return []
         h, w = frame_rgb.shape[:2]
-        xy = pixels_of(STANDING_17, w, h) + np.float32(i)  # moves one pixel per frame
-        scores = np.full(17, 0.9, np.float32)
-        scores[list(self.low)] = 0.1
-        return FramePose(xy, scores)
+        found = []
+        for k in range(self.people):
+            centre = w * (k + 1) / (self.people + 1)
+            xy = pixels_of(STANDING_17, w, h, centre, 0.4 / self.people) + np.float32(i)
+            scores = np.full(17, 0.9, np.float32)
+            scores[list(self.low)] = 0.1
+            found.append(person(xy, scores))
+        return found
 
     def reset(self) -> None:
         self.calls = 0
+        self.last_time = -np.inf
 
     def close(self) -> None:
         self.closed = True
@@ -85,14 +104,14 @@ class ContentDetector(FakeDetector):
         super().__init__()
         self.delay = delay
 
-    def detect(self, frame_rgb: np.ndarray) -> FramePose:
+    def detect(self, frame_rgb: np.ndarray, time_s: float) -> list[PersonPose]:
         time.sleep(self.delay)
-        pose = super().detect(frame_rgb)
-        return FramePose.empty(17) if frame_rgb.std() < 3 else pose
+        people = super().detect(frame_rgb, time_s)
+        return [] if frame_rgb.std() < 3 else people
 
 
 def components(options):
-    """demo.batch's POSE3D_DEMO_COMPONENTS hook: ``_demo_fakes:components`` -> (detector, lifter).
+    """A model factory (demo.runner) of stand-ins -> (detector, lifter), for the CLI and batch tests.
 
     The detector is a ContentDetector; FAKE_DETECT_DELAY (seconds per frame) slows it down.
     """

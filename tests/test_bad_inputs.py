@@ -1,6 +1,7 @@
 """Bad and unusual inputs: each gives a correct result with marked gaps, or a one-line error naming
 the file and the reason (no traceback unless --debug). Most run the CLI with the stand-in detector
-and lifter (POSE3D_DEMO_COMPONENTS); the weights cases load real (tiny) checkpoints."""
+and lifter (tests/fake_cli.py, or the factory argument of demo.vis.main); the weights cases load
+real (tiny) checkpoints."""
 
 import json
 import os
@@ -11,22 +12,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _demo_fakes import FakeDetector, FakeLifter, make_video
-from demo import batch as batch_mod
+from _demo_fakes import FakeDetector, FakeLifter, components, make_video, person
 from demo import vis
-from demo.batch import COMPONENTS_ENV
 from demo.pipeline import Options, run
 from demo.video import ffmpeg_exe, iter_frames
-from detectors.base import FramePose
 
 ROOT = Path(__file__).resolve().parents[1]
-VIS = ROOT / "demo" / "vis.py"
+VIS = ROOT / "tests" / "fake_cli.py"  # demo/vis.py with the stand-in models
 
 
 def _env(**extra) -> dict:
     env = dict(os.environ)
-    env.update({COMPONENTS_ENV: "_demo_fakes:components",
-                "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)]), **extra})
+    env.update({"PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)]), **extra})
     return env
 
 
@@ -43,25 +40,17 @@ def _one_error_line(stderr: str, *needles: str) -> str:
     return lines[0]
 
 
-@pytest.fixture
-def fake_models(monkeypatch):
-    monkeypatch.setenv(COMPONENTS_ENV, "_demo_fakes:components")
-    batch_mod.close_components()
-    yield
-    batch_mod.close_components()
-
-
-def test_missing_path_and_folder_without_videos(tmp_path, capsys, fake_models):
+def test_missing_path_and_folder_without_videos(tmp_path, capsys):
     missing = tmp_path / "no such clip.mp4"
-    assert vis.main(["--video", str(missing), "--output-dir", str(tmp_path / "o")]) == vis.EXIT_USAGE
+    assert vis.main(["--video", str(missing), "--output-dir", str(tmp_path / "o")], components) == vis.EXIT_USAGE
     _one_error_line(capsys.readouterr().err, "input not found", str(missing))
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "notes.txt").write_text("no video here")
-    assert vis.main(["--input-dir", str(empty), "--output-dir", str(tmp_path / "o")]) == vis.EXIT_USAGE
+    assert vis.main(["--input-dir", str(empty), "--output-dir", str(tmp_path / "o")], components) == vis.EXIT_USAGE
     _one_error_line(capsys.readouterr().err, "no videos found", str(empty))
     assert not (tmp_path / "o").exists()
-    assert vis.main(["--video", str(tmp_path / "*.mp4")]) == vis.EXIT_USAGE  # a glob matching nothing
+    assert vis.main(["--video", str(tmp_path / "*.mp4")], components) == vis.EXIT_USAGE  # a glob matching nothing
     _one_error_line(capsys.readouterr().err, "no videos found")
 
 
@@ -85,9 +74,9 @@ def _bad_folder(root: Path) -> Path:
             str(root / "zero.mp4"))
     make_video(root / "one.mp4", frames=1)
     make_video(root / "nobody.mp4", frames=5, source="color=c=gray")
-    make_video(root / "comes back.mp4", frames=10)  # then gray (nobody) in frames 3..6
+    make_video(root / "comes back.mp4", frames=14)  # then gray (nobody) in frames 6..9
     _ffmpeg("-i", str(root / "comes back.mp4"), "-vf",
-            "drawbox=x=0:y=0:w=iw:h=ih:color=gray:t=fill:enable='between(n,3,6)'", "-c:v", "libx264",
+            "drawbox=x=0:y=0:w=iw:h=ih:color=gray:t=fill:enable='between(n,6,9)'", "-c:v", "libx264",
             "-pix_fmt", "yuv444p", str(root / "back.mp4"))
     (root / "back.mp4").replace(root / "comes back.mp4")
     make_video(root / "portrait.mp4", frames=4, size=(96, 64), extra_input=["-display_rotation", "90"])
@@ -117,16 +106,18 @@ def test_bad_and_odd_videos_in_one_batch(tmp_path):
             return {k: z[k] for k in z.files}
 
     late = npz("truncated_late")  # what could be decoded, with a note saying the rest could not
-    assert 0 < late["valid"].shape[0] < 30 and late["valid"].all()
-    assert f"only {late['valid'].shape[0]} of the 30 frames" in done.stderr
-    assert npz("one")["valid"].tolist() == [True]
+    assert 0 < late["valid"].shape[1] < 30 and late["valid"].all()
+    assert f"only {late['valid'].shape[1]} of the 30 frames" in done.stderr
+    assert npz("one")["valid"].tolist() == [[True]]
     nobody = npz("nobody")
-    assert nobody["valid"].tolist() == [False] * 5 and np.isnan(nobody["keypoints_3d"]).all()
+    assert nobody["valid"].shape == (0, 5) and nobody["time_s"].shape == (5,)
     assert "no person found in any of the 5 frames" in done.stderr
-    back = npz("comes back")
-    assert back["valid"].tolist() == [i not in (3, 4, 5, 6) for i in range(10)]
-    assert np.isfinite(back["keypoints_3d"][back["valid"]]).all() and np.isnan(back["keypoints_3d"][~back["valid"]]).all()
-    assert "no person found in 4 of 10 frames" in done.stderr
+    back = npz("comes back")  # the same person, the same ID after the gap
+    assert back["track_ids"].tolist() == [1]
+    assert back["valid"][0].tolist() == [i not in (6, 7, 8, 9) for i in range(14)]
+    valid = back["valid"][0]
+    assert np.isfinite(back["keypoints_3d"][0, valid]).all() and np.isnan(back["keypoints_3d"][0, ~valid]).all()
+    assert "nobody found in 4 of 14 frames" in done.stderr
     portrait = npz("portrait")
     assert (int(portrait["width"]), int(portrait["height"])) == (64, 96)  # rotation applied
     assert next(iter_frames(out / "portrait" / "portrait_pose3d.mp4")).shape[0] > 0
@@ -199,8 +190,6 @@ def _tiny_checkpoint(path: Path):
 @pytest.mark.parametrize("damage", ["corrupt", "wrong_architecture"])
 def test_bad_weights_file(tmp_path, capsys, damage, monkeypatch):
     pytest.importorskip("lifter.checkpoint")
-    monkeypatch.delenv(COMPONENTS_ENV, raising=False)
-    batch_mod.close_components()
     weights = _tiny_checkpoint(tmp_path / "w.safetensors")
     if damage == "corrupt":
         weights.write_bytes(weights.read_bytes()[:200])  # cut short
@@ -218,16 +207,15 @@ def test_bad_weights_file(tmp_path, capsys, damage, monkeypatch):
         assert code == 1
         _one_error_line(capsys.readouterr().err, str(weights), reason)
     assert not list((tmp_path / "o").rglob("*.npz"))
-    batch_mod.close_components()
 
 
 class _Messy(FakeDetector):
     """Frames: 0 all joints NaN (score 0.9), 1 all joints at (0, 0) (score 0.9), 2 some NaN joints,
     one joint at (0, 0) and one NaN score, 3.. clean."""
 
-    def detect(self, frame_rgb):
+    def detect(self, frame_rgb, time_s):
         i = self.calls
-        pose = super().detect(frame_rgb)
+        (pose,) = super().detect(frame_rgb, time_s)
         xy, s = pose.xy.copy(), pose.scores.copy()
         if i == 0:
             xy[:] = np.nan
@@ -237,7 +225,9 @@ class _Messy(FakeDetector):
             xy[[3, 13]] = np.nan
             xy[6] = 0.0
             s[15] = np.nan
-        return FramePose(xy, s)
+        if i < 2:  # nothing usable: the person's box is that of the previous frames
+            return [type(pose)(xy, s, pose.box, pose.score)]
+        return [person(xy, s)]
 
 
 def _real_lifters():
@@ -257,18 +247,19 @@ def _real_lifters():
 
 def test_nan_and_zero_joints_never_reach_valid_frames(tmp_path):
     video = make_video(tmp_path / "m.mp4", frames=6)
-    res = run(video, Options(progress=False, chunk=6), detector=_Messy(), lifter=FakeLifter())  # asserts finite input
-    assert res.valid.tolist() == [False, False, True, True, True, True]
-    missing = np.isnan(res.keypoints_2d[2]).any(-1)
-    assert np.flatnonzero(missing).tolist() == [3, 6, 13, 15] and (res.scores[2, [3, 6, 13, 15]] == 0).all()
-    assert np.isfinite(res.keypoints_3d[2:]).all() and np.isnan(res.keypoints_3d[:2]).all()
+    opts = Options(progress=False, chunk=6)
+    res = run(video, opts, detector=_Messy(), lifter=FakeLifter())  # FakeLifter asserts a finite input
+    assert res.valid.tolist() == [[False, False, True, True, True, True]]
+    missing = np.isnan(res.keypoints_2d[0, 2]).any(-1)
+    assert np.flatnonzero(missing).tolist() == [3, 6, 13, 15] and (res.scores[0, 2, [3, 6, 13, 15]] == 0).all()
+    assert np.isfinite(res.keypoints_3d[0, 2:]).all() and np.isnan(res.keypoints_3d[0, :2]).all()
     for lifter in _real_lifters():
-        messy = run(video, Options(progress=False, chunk=6), detector=_Messy(), lifter=lifter)
-        assert np.isfinite(messy.keypoints_3d[2:]).all() and np.isfinite(messy.keypoints_3d_world[2:]).all()
-        assert np.isnan(messy.keypoints_3d[:2]).all()
+        messy = run(video, opts, detector=_Messy(), lifter=lifter)
+        assert np.isfinite(messy.keypoints_3d[0, 2:]).all() and np.isfinite(messy.keypoints_3d_world[0, 2:]).all()
+        assert np.isnan(messy.keypoints_3d[0, :2]).all()
         # the clean frames get the same 3D as when lifted on their own: nothing leaks across frames
         alone = run(video, Options(progress=False, chunk=1), detector=FakeDetector(), lifter=lifter)
-        np.testing.assert_allclose(messy.keypoints_3d[3:], alone.keypoints_3d[3:], atol=1e-5)
+        np.testing.assert_allclose(messy.keypoints_3d[0, 3:], alone.keypoints_3d[0, 3:], atol=1e-5)
 
 
 @pytest.mark.heavy
@@ -279,7 +270,8 @@ def test_4k_video_memory_stays_bounded(tmp_path):
     video = tmp_path / "uhd.mp4"
     _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=3840x2160:rate=30", "-frames:v", "12", "-c:v", "libx264",
             "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(video))
-    code = ("import resource, sys; from demo import vis; rc = vis.main(sys.argv[1:]); "
+    code = ("import resource, sys; from _demo_fakes import components; from demo import vis; "
+            "rc = vis.main(sys.argv[1:], components); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, rc)")
     frame_bytes = 3840 * 2160 * 3
     peaks = {}
@@ -294,4 +286,4 @@ def test_4k_video_memory_stays_bounded(tmp_path):
     assert peaks[12] - peaks[2] < 3 * frame_bytes, peaks
     assert peaks[12] < 2 * 1024 ** 3, peaks
     with np.load(tmp_path / "12" / "keypoints.npz") as z:
-        assert z["valid"].shape == (12,) and (int(z["width"]), int(z["height"])) == (3840, 2160)
+        assert z["valid"].shape == (1, 12) and (int(z["width"]), int(z["height"])) == (3840, 2160)

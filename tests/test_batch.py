@@ -1,4 +1,5 @@
-"""Batch mode (demo/batch.py, demo/manifest.py, demo/vis.py with several videos), stand-in models."""
+"""Batch mode (demo/batch.py, demo/job.py, demo/executors.py, demo/manifest.py, demo/vis.py with
+several videos), with the stand-in models of tests/_demo_fakes.py passed in as the model factory."""
 
 import errno
 import json
@@ -8,25 +9,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _demo_fakes import make_video
-from demo import batch as batch_mod
+from _demo_fakes import components, make_video
+from demo import job as job_mod
 from demo import manifest, vis
-from demo.batch import (COMPONENTS_ENV, BatchOptions, Job, UsageError, find_videos, plan_jobs, process_video,
-                        run_batch)
+from demo.batch import find_videos, plan_jobs, run_batch
+from demo.errors import UsageError
+from demo.job import Job, JobSettings, process_video
 from demo.pipeline import Options
+from demo.runner import Models
 
 QUIET = Options(progress=False, chunk=4)
 
 
 @pytest.fixture(autouse=True)
 def fake_models(monkeypatch):
-    """Every process (this one, spawned workers, Ray workers) uses tests/_demo_fakes.components."""
-    monkeypatch.setenv(COMPONENTS_ENV, "_demo_fakes:components")
+    """Worker processes and Ray workers import tests/_demo_fakes too."""
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).parent), str(Path(__file__).parents[1])]))
     monkeypatch.delenv("FAKE_DETECT_DELAY", raising=False)
-    batch_mod.close_components()
-    yield
-    batch_mod.close_components()
+
+
+def main(args: list[str]) -> int:
+    return vis.main(args, factory=components)
 
 
 def _tree(root: Path) -> list[Path]:
@@ -85,7 +88,7 @@ def test_batch_cli_skip_force_and_summary(tmp_path, capsys):
     (clips / "broken.mp4").write_text("not a video either")
     out = tmp_path / "out"
     args = ["--video", str(clips), "--recursive", "--output-dir", str(out), "--no-progress", "--chunk", "4"]
-    assert vis.main(args) == 1  # one video failed
+    assert main(args) == 1  # one video failed
     summary = json.loads((out / "summary.json").read_text())
     assert sorted(Path(p).name for p in summary["done"]) == ["a.mp4", "b.mp4", "c.mkv"]
     assert summary["skipped"] == [] and isinstance(summary["seconds"], float)
@@ -99,50 +102,51 @@ def test_batch_cli_skip_force_and_summary(tmp_path, capsys):
         assert sorted(p.name for p in folder.iterdir()) == sorted([
             "keypoints.json", "keypoints.npz", "manifest.json", f"{folder.name}_pose3d.mp4"])
         assert manifest.verify_outputs(folder)
-        assert _arrays(folder / "keypoints.npz")["valid"].shape == (frames,)
+        assert _arrays(folder / "keypoints.npz")["valid"].shape == (1, frames)
     assert not (out / "broken").exists()  # nothing made for a video that cannot be read
 
     stamp = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != "summary.json"}
-    assert vis.main(args) == 1  # the rerun skips what is complete, retries the failure
+    assert main(args) == 1  # the rerun skips what is complete, retries the failure
     summary = json.loads((out / "summary.json").read_text())
     assert len(summary["skipped"]) == 3 and summary["done"] == [] and len(summary["failed"]) == 1
     assert {p: p.stat().st_mtime_ns for p in stamp} == stamp  # nothing rewritten
 
     os.utime(clips / "a.mp4", ns=(1, 1))  # an input that changed is redone ...
     (clips / "broken.mp4").unlink()
-    assert vis.main(args) == 0
+    assert main(args) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert [Path(p).name for p in summary["done"]] == ["a.mp4"] and len(summary["skipped"]) == 2
-    assert vis.main(args + ["--crf", "30"]) == 0  # ... as are outputs made with other settings
+    assert main(args + ["--crf", "30"]) == 0  # ... as are outputs made with other settings
     assert len(json.loads((out / "summary.json").read_text())["done"]) == 3
-    assert vis.main(args + ["--crf", "30", "--force"]) == 0  # and --force redoes everything
+    assert main(args + ["--crf", "30", "--force"]) == 0  # and --force redoes everything
     assert len(json.loads((out / "summary.json").read_text())["done"]) == 3
-    assert vis.main(args + ["--crf", "30"]) == 0
+    assert main(args + ["--crf", "30"]) == 0
     assert len(json.loads((out / "summary.json").read_text())["skipped"]) == 3
 
 
 def test_manifest_detects_incomplete_outputs(tmp_path):
     video = make_video(tmp_path / "v.mp4", frames=4)
     job = Job(video, tmp_path / "o")
-    opts = BatchOptions(QUIET)
-    assert process_video(job, opts).status == "done"
-    assert process_video(job, opts).status == "skipped"
+    opts = JobSettings(QUIET)
+    models = Models(components)
+    assert process_video(job, opts, models).status == "done"
+    assert process_video(job, opts, models).status == "skipped"
     npz = job.out_dir / "keypoints.npz"
     npz.write_bytes(npz.read_bytes()[:100])  # damaged outside our control: the size no longer matches
-    assert process_video(job, opts).status == "done" and manifest.verify_outputs(job.out_dir)
+    assert process_video(job, opts, models).status == "done" and manifest.verify_outputs(job.out_dir)
     (job.out_dir / "keypoints.json").unlink()
-    assert process_video(job, opts).status == "done"
+    assert process_video(job, opts, models).status == "done"
     # first MiB of the input changed while size and mtime were restored
     st = video.stat()
     data = bytearray(video.read_bytes())
     data[-1] ^= 0xFF
     video.write_bytes(bytes(data))
     os.utime(video, ns=(st.st_atime_ns, st.st_mtime_ns))
-    assert process_video(job, opts).status == "done"
+    assert process_video(job, opts, models).status == "done"
     # a killed run's temporary files are removed by the next run, other files are left alone
     (job.out_dir / ".keypoints.abc123.tmp.npz").write_bytes(b"partial")
     (job.out_dir / "mine.txt").write_text("user file")
-    assert process_video(job, BatchOptions(QUIET, force=True)).status == "done"
+    assert process_video(job, JobSettings(QUIET, force=True), models).status == "done"
     assert sorted(p.name for p in job.out_dir.iterdir()) == sorted([
         "keypoints.json", "keypoints.npz", "manifest.json", "mine.txt", "v_pose3d.mp4"])
 
@@ -150,16 +154,16 @@ def test_manifest_detects_incomplete_outputs(tmp_path):
 def test_one_failure_does_not_stop_the_batch(tmp_path, monkeypatch):
     videos = [make_video(tmp_path / f"v{i}.mp4", frames=3) for i in range(3)]
     jobs = plan_jobs(find_videos(videos), tmp_path / "out")
-    real = batch_mod.write_outputs
+    real = job_mod.write_outputs
 
     def disk_full_for_v1(out_dir, result):
         if Path(out_dir).name == "v1":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(out_dir) / "keypoints.npz"))
         return real(out_dir, result)
 
-    monkeypatch.setattr(batch_mod, "write_outputs", disk_full_for_v1)
+    monkeypatch.setattr(job_mod, "write_outputs", disk_full_for_v1)
     seen = []
-    summary = run_batch(jobs, BatchOptions(QUIET, video=False), on_outcome=seen.append)
+    summary = run_batch(jobs, JobSettings(QUIET, video=False), factory=components, on_outcome=seen.append)
     assert [o.status for o in summary.outcomes] == ["done", "failed", "done"] and len(seen) == 3
     assert summary.outcomes[1].reason.endswith("v1/keypoints.npz: No space left on device")
     assert not (tmp_path / "out" / "v1" / "manifest.json").exists()
@@ -182,20 +186,22 @@ def test_interrupt_removes_temporary_files_and_rerun_resumes(tmp_path, monkeypat
             super().reset()
             self.videos += 1
 
-        def detect(self, frame_rgb):
+        def detect(self, frame_rgb, time_s):
             if self.videos == 2 and self.calls == 3:  # the 2nd video, mid-way
                 raise KeyboardInterrupt
-            return super().detect(frame_rgb)
+            return super().detect(frame_rgb, time_s)
 
-    monkeypatch.setattr(batch_mod, "components", lambda options: (det, FakeLifter()))
-    det = CtrlC()
+    detectors = [CtrlC(), FakeDetector()]
+
+    def factory(options):  # the same factory both times: the same settings, so the rerun resumes
+        return detectors.pop(0), FakeLifter()
+
     args = ["--video", str(tmp_path / "in"), "--output-dir", str(out), "--no-progress", "--chunk", "2"]
-    assert vis.main(args) == vis.EXIT_INTERRUPTED
+    assert vis.main(args, factory=factory) == vis.EXIT_INTERRUPTED
     assert "rerun" in capsys.readouterr().err
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert files == ["v0/keypoints.json", "v0/keypoints.npz", "v0/manifest.json", "v0/v0_pose3d.mp4"]
-    det = FakeDetector()
-    assert vis.main(args) == 0
+    assert vis.main(args, factory=factory) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["skipped"] == [str(videos[0])] and summary["done"] == [str(v) for v in videos[1:]]
 
@@ -204,8 +210,8 @@ def test_workers_give_identical_results(tmp_path):
     clips = tmp_path / "clips"
     _tree(clips)
     common = ["--video", str(clips), "--recursive", "--no-progress", "--chunk", "3"]
-    assert vis.main(common + ["--output-dir", str(tmp_path / "w1")]) == 0
-    assert vis.main(common + ["--output-dir", str(tmp_path / "w2"), "--workers", "2"]) == 0
+    assert main(common + ["--output-dir", str(tmp_path / "w1")]) == 0
+    assert main(common + ["--output-dir", str(tmp_path / "w2"), "--workers", "2"]) == 0
     assert len(json.loads((tmp_path / "w2" / "summary.json").read_text())["done"]) == 3
     for rel in ("a", "sub/b", "sub/deeper/c"):
         _same_outputs(tmp_path / "w1" / rel, tmp_path / "w2" / rel)
@@ -214,15 +220,15 @@ def test_workers_give_identical_results(tmp_path):
 @pytest.mark.heavy
 def test_ray_tasks_on_two_local_workers(tmp_path):
     pytest.importorskip("ray")
-    from demo.batch import run_ray
 
     clips = tmp_path / "clips"
     _tree(clips)
     jobs = plan_jobs(find_videos([clips], recursive=True), tmp_path / "ray")
-    summary = run_ray(jobs, BatchOptions(QUIET), num_cpus=2)
+    summary = run_batch(jobs, JobSettings(QUIET), workers=2, ray=True, factory=components)
     assert [o.status for o in summary.outcomes] == ["done"] * 3
     assert len({o.seconds for o in summary.outcomes}) == 3
-    reference = run_batch(plan_jobs(find_videos([clips], recursive=True), tmp_path / "seq"), BatchOptions(QUIET))
+    reference = run_batch(plan_jobs(find_videos([clips], recursive=True), tmp_path / "seq"), JobSettings(QUIET),
+                          factory=components)
     assert [o.status for o in reference.outcomes] == ["done"] * 3
     for rel in ("a", "sub/b", "sub/deeper/c"):
         _same_outputs(tmp_path / "seq" / rel, tmp_path / "ray" / rel)

@@ -1,5 +1,5 @@
 """Data: Human3.6M layout (synthetic file), open mocap (tiny real slice or stand-in), cameras,
-the detector recipe, the noise model, fill_missing, the epoch batches."""
+the detector points, the noise model, fill_missing, the epoch batches."""
 
 import numpy as np
 import pytest
@@ -8,9 +8,9 @@ from lifter.data import EpochBatches, flip_poses, open_source
 from lifter.data.cameras import CameraRanges, look_at, project, sample_cameras, unproject, world_to_camera
 from lifter.data.h36m_cameras import EXTRINSICS, quaternion_to_matrix
 from lifter.data.make_gt2d import main as make_gt2d_main
-from lifter.data.noise import DetectorNoise, apply_noise
+from lifter.data.noise import DetectorNoise, apply_noise, noisy_keypoints
 from lifter.data.openmocap import bone_lengths, scale_bones
-from lifter.data.recipe import EAR_BACK_M, NOSE_FORWARD_M, detector_points_3d
+from lifter.data.recipe import EAR_BACK_M, NOSE_FORWARD_M, derive_midpoints_2d, detector_points_3d
 from lifter.skeleton import PARENTS_17, SUBSET_16, fill_missing
 from synthetic_data import SHARED_MOCAP, openmocap_slice, random_poses, write_h36m, write_openmocap
 
@@ -129,15 +129,31 @@ def test_noise_model_parameters_act():
     rng = np.random.default_rng(8)
     clean = project(world_to_camera(random_poses(rng, 4000), c := sample_cameras(rng, random_poses(rng, 4000))),
                     c.focal, c.center)
-    clean = clean.astype(np.float64)
     same, s = apply_noise(rng, clean, DetectorNoise(clean_fraction=1.0))
-    assert np.allclose(same, clean, atol=1e-3) and (s == 1).all()
+    # a clean sample is the input with the demo's recipe applied (pelvis/thorax/spine from the 2D)
+    assert np.allclose(same, derive_midpoints_2d(clean, np.ones(clean.shape[:2]))[0], atol=1e-3) and (s == 1).all()
+    assert not np.allclose(same[:, 0], clean[:, 0], atol=1e-3)  # random_poses' pelvis is not mid-hips
+    clean = derive_midpoints_2d(clean, np.ones(clean.shape[:2]))[0].astype(np.float64)
     params = DetectorNoise(clean_fraction=0.0, outlier_prob=0.0, swap_prob=0.0, drop_prob=0.0, box_shift=0.0, box_scale=0.0)
     noisy, _ = apply_noise(rng, clean, params)
     err = np.linalg.norm(noisy - clean, axis=-1).mean(0)
     assert err[13] > 1.5 * err[11] and err[3] > 1.3 * err[11]  # wrist and ankle worse than a shoulder
     dropped, scores = apply_noise(rng, clean, DetectorNoise(clean_fraction=0.0, drop_prob=1.0))
     assert (scores == 0).all() and np.isfinite(dropped).all()
+
+
+def test_noisy_keypoints_is_apply_noise_before_the_fill():
+    rng = np.random.default_rng(10)
+    clean = rng.uniform(100, 900, (500, 17, 2))
+    params = DetectorNoise(drop_prob=0.2)
+    raw, s_raw = noisy_keypoints(np.random.default_rng(11), clean, params)
+    filled, s_filled = apply_noise(np.random.default_rng(11), clean, params)
+    np.testing.assert_array_equal(s_raw, s_filled)
+    dropped = s_raw == 0
+    assert 0.1 < dropped.mean() < 0.5 and set(np.unique(s_raw)) == {0.0, 1.0}
+    np.testing.assert_allclose(filled[~dropped], raw[~dropped], atol=1e-3)
+    assert np.isfinite(raw).all() and (np.abs(filled - raw).max(-1)[dropped] > 1e-3).mean() > 0.9
+    np.testing.assert_allclose(fill_missing(raw, s_raw), filled, atol=1e-4)
 
 
 # -- Human3.6M ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""demo/vis.py: --help, bad inputs (one-line error, non-zero exit), a no-person video (exit 0)."""
+"""demo/vis.py: --help, bad inputs (one-line error, non-zero exit), a no-person video (exit 0),
+several people and the person-selection flags."""
 
 import json
 import subprocess
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 
 from _demo_fakes import FakeDetector, FakeLifter, make_video
-from demo import pipeline, vis
+from demo import vis
+from demo.runner import load_models
 from demo.video import iter_frames, probe
 
 VIS = Path(__file__).resolve().parents[1] / "demo" / "vis.py"
@@ -24,7 +26,7 @@ def test_help_documents_every_flag():
     parser = vis.build_parser()
     flags = [a for a in parser._actions if a.option_strings]
     assert {"--video", "--output-dir", "--lifter", "--weights", "--denoiser", "--device", "--no-flip",
-            "--detector", "--debug"} <= {s for a in flags for s in a.option_strings}
+            "--detector", "--debug", "--max-people", "--person", "--max-gap", "--min-score", "--verbose"} <= {s for a in flags for s in a.option_strings}
     for action in flags:
         assert action.help and action.help.strip(), action.option_strings
     run = _cli("--help")
@@ -58,38 +60,61 @@ def test_debug_shows_the_exception(tmp_path, capsys):
     assert "Traceback" in err and "VideoError" in err and err.strip().splitlines()[-1].startswith("error: ")
 
 
-def _fake_components(monkeypatch, detector):
-    monkeypatch.setattr(pipeline, "make_detector", lambda options: detector)
-    monkeypatch.setattr(pipeline, "make_lifter", lambda options: FakeLifter())
+def _factory(detector):
+    return lambda options: (detector, FakeLifter())
 
 
 def test_cli_writes_all_outputs(tmp_path, monkeypatch, capsys):
     video = make_video(tmp_path / "walk.mp4", frames=8, size=(96, 64), rate="30000/1001")
-    _fake_components(monkeypatch, FakeDetector())
     monkeypatch.chdir(tmp_path)
-    assert vis.main(["--video", str(video), "--no-progress"]) == 0
+    assert vis.main(["--video", str(video), "--no-progress"], factory=_factory(FakeDetector(people=2))) == 0
     out = tmp_path / "outputs" / "walk"  # the default output directory
     assert sorted(p.name for p in out.iterdir()) == ["keypoints.json", "keypoints.npz", "manifest.json", "walk_pose3d.mp4"]
     assert probe(out / "walk_pose3d.mp4").fps == probe(video).fps
     assert sum(1 for _ in iter_frames(out / "walk_pose3d.mp4")) == 8
-    printed = capsys.readouterr().out
-    assert "walk_pose3d.mp4" in printed and "ms per frame" in printed
+    printed = capsys.readouterr()
+    assert "walk_pose3d.mp4" in printed.out and "ms per frame" in printed.out
+    assert "2 people tracked" in printed.err
+    with np.load(out / "keypoints.npz") as z:
+        assert z["keypoints_3d"].shape == (2, 8, 17, 3) and z["track_ids"].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("flags, error", [
+    (["--max-people", "0"], "--max-people must be at least 1"),
+    (["--person", "0"], "track IDs start at 1"),
+    (["--person", "tallest"], "expected a track ID or 'largest'"),
+    (["--person", "2", "--max-people", "2"], "not both"),
+    (["--min-score", "1.5"], "--min-score must be in [0, 1]"),
+    (["--max-gap", "-1"], "--max-gap must be at least 0"),
+])
+def test_bad_person_flags_are_usage_errors(tmp_path, flags, error, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        vis.parse_args(["--video", str(tmp_path / "x.mp4"), *flags])
+    assert exit_info.value.code == 2 and error in capsys.readouterr().err
+
+
+def test_person_largest_keeps_one(tmp_path, capsys):
+    video = make_video(tmp_path / "pair.mp4", frames=5, size=(160, 90))
+    assert vis.main(["--video", str(video), "--output-dir", str(tmp_path / "o"), "--no-progress", "--no-video",
+                     "--person", "largest"], factory=_factory(FakeDetector(people=2))) == 0
+    with np.load(tmp_path / "o" / "keypoints.npz") as z:
+        assert z["keypoints_3d"].shape == (1, 5, 17, 3) and z["valid"].all()
 
 
 def _no_person_checks(out: Path, frames: int, stderr: str) -> None:
     assert "warning" in stderr and "no person" in stderr
     with np.load(out / "keypoints.npz") as z:
-        assert z["valid"].shape == (frames,) and not z["valid"].any()
-        assert np.isnan(z["keypoints_3d"]).all() and np.isnan(z["keypoints_3d_world"]).all()
+        assert z["valid"].shape == (0, frames) and z["keypoints_3d"].shape == (0, frames, 17, 3)
+        assert z["reconstruction"].shape == (1, frames, 17, 2)
     doc = json.loads((out / "keypoints.json").read_text())
-    assert [f["valid"] for f in doc["frames"]] == [False] * frames
+    assert [f["people"] for f in doc["frames"]] == [[]] * frames
     assert sum(1 for _ in iter_frames(next(out.glob("*.mp4")))) == frames
 
 
 def test_no_person_video_exits_zero_with_a_warning(tmp_path, monkeypatch, capsys):
     video = make_video(tmp_path / "empty.mp4", frames=6, size=(64, 48), source="color=c=gray")
-    _fake_components(monkeypatch, FakeDetector(empty=lambda i: True))
-    assert vis.main(["--video", str(video), "--output-dir", str(tmp_path / "o"), "--no-progress"]) == 0
+    assert vis.main(["--video", str(video), "--output-dir", str(tmp_path / "o"), "--no-progress"],
+                    factory=_factory(FakeDetector(empty=lambda i: True))) == 0
     _no_person_checks(tmp_path / "o", 6, capsys.readouterr().err)
 
 
@@ -97,6 +122,9 @@ def test_no_person_video_with_the_real_detector(tmp_path, monkeypatch, capsys):
     pytest.importorskip("mediapipe")
     pytest.importorskip("detectors.blazepose")
     video = make_video(tmp_path / "gray.mp4", frames=5, size=(128, 96), source="color=c=gray")
-    monkeypatch.setattr(pipeline, "make_lifter", lambda options: FakeLifter())
-    assert vis.main(["--video", str(video), "--output-dir", str(tmp_path / "o"), "--no-progress"]) == 0
+    def real_detector(options):
+        return load_models(options)[0], FakeLifter()
+
+    assert vis.main(["--video", str(video), "--output-dir", str(tmp_path / "o"), "--no-progress"],
+                    factory=real_detector) == 0
     _no_person_checks(tmp_path / "o", 5, capsys.readouterr().err)

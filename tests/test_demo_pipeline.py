@@ -1,4 +1,4 @@
-"""demo.pipeline on generated videos with a stand-in detector and lifter."""
+"""demo.pipeline on generated videos with stand-in detectors (one or several people) and lifter."""
 
 import time
 from dataclasses import replace
@@ -7,12 +7,11 @@ import numpy as np
 import pytest
 
 from _demo_fakes import ExplodingLifter, FakeDetector, FakeLifter, expected_lift_xy, make_video
-from demo import pipeline
-from demo.outputs import read_npz, write_outputs
-from demo.pipeline import STAGES, Options, render_video, run, timing_summary
+from demo.pipeline import STAGES, Options, run, timing_summary
+from demo.stages import OrderedStage
 from demo.video import VideoError, iter_frames, probe
 
-QUIET = Options(progress=False, chunk=4)
+QUIET = Options(progress=False, chunk=4, min_score=0.0)
 
 
 def test_run_renders_with_input_fps_and_frame_count(tmp_path):
@@ -21,14 +20,17 @@ def test_run_renders_with_input_fps_and_frame_count(tmp_path):
     out = tmp_path / "out" / "clip_pose3d.mp4"
     res = run(video, QUIET, detector=det, lifter=lifter, render_to=out)
     assert res.num_frames == 11 and det.calls == 11 and not det.closed  # injected: not closed
-    assert res.valid.tolist() == [i % 3 != 0 for i in range(11)]  # the first frame is empty
-    assert sum(lifter.batches) == res.valid.sum() and max(lifter.batches) <= 4  # batched per chunk
-    v = res.valid
-    np.testing.assert_allclose(res.keypoints_3d[v, :, :2], expected_lift_xy(res.keypoints_2d[v], 96, 64), atol=1e-6)
-    assert np.isnan(res.keypoints_3d[~v]).all() and np.isnan(res.keypoints_2d[~v]).all()
-    assert np.isnan(res.keypoints_3d_world[~v]).all() and (res.scores[~v] == 0).all()
-    np.testing.assert_allclose(np.nanmin(res.keypoints_3d_world[v][..., 2], -1), 0, atol=1e-6)
+    assert res.track_ids.tolist() == [1] and res.main_person == 0
+    v = res.valid[0]
+    assert v.tolist() == [i % 3 != 0 for i in range(11)]  # the first frame is empty
+    assert sum(lifter.batches) == v.sum() and max(lifter.batches) <= 4  # batched per chunk
+    np.testing.assert_allclose(res.keypoints_3d[0, v, :, :2], expected_lift_xy(res.keypoints_2d[0, v], 96, 64),
+                               atol=1e-6)
+    assert np.isnan(res.keypoints_3d[0, ~v]).all() and np.isnan(res.keypoints_2d[0, ~v]).all()
+    assert np.isnan(res.keypoints_3d_world[0, ~v]).all() and (res.scores[0, ~v] == 0).all()
+    np.testing.assert_allclose(np.nanmin(res.keypoints_3d_world[0, v][..., 2], -1), 0, atol=1e-6)
     assert (res.fps, res.width, res.height) == (pytest.approx(30000 / 1001), 96, 64)
+    np.testing.assert_allclose(np.diff(res.time_s), 1001 / 30000, rtol=1e-3)  # the frames' real times
     assert set(STAGES) <= set(res.timings_ms) and res.timings_ms["total"] > 0
     assert "frames/s" in timing_summary(res.timings_ms, res.num_frames)
     src, dst = probe(video), probe(out)
@@ -36,50 +38,59 @@ def test_run_renders_with_input_fps_and_frame_count(tmp_path):
     assert sum(1 for _ in iter_frames(out)) == sum(1 for _ in iter_frames(video)) == 11
 
 
+def test_two_people_are_lifted_in_one_batch_and_placed_side_by_side(tmp_path):
+    video = make_video(tmp_path / "two.mp4", frames=6, size=(160, 90))
+    lifter = FakeLifter()
+    res = run(video, QUIET, detector=FakeDetector(people=2), lifter=lifter, render_to=tmp_path / "two_pose3d.mp4")
+    assert res.keypoints_3d.shape == (2, 6, 17, 3) and res.valid.all() and res.track_ids.tolist() == [1, 2]
+    assert lifter.batches == [8, 4]  # every (frame, person) pair of a chunk in one call
+    left, right = res.keypoints_2d[:, :, 0, 0].mean(1)
+    assert left < right  # IDs in order of appearance, here left to right
+    # placed side by side in the world view: the person on the image's left is on the left there too
+    from demo.post import CAMERA_TO_WORLD, _image_right_on_floor
+    along = res.keypoints_3d_world[:, :, 0] @ _image_right_on_floor(CAMERA_TO_WORLD)
+    assert (along[0] < along[1] - 0.5).all()
+    assert sum(1 for _ in iter_frames(tmp_path / "two_pose3d.mp4")) == 6
+
+
+def test_max_people_and_person_keep_the_right_tracks(tmp_path):
+    video = make_video(tmp_path / "three.mp4", frames=5, size=(160, 90))
+    three = run(video, QUIET, detector=FakeDetector(people=3), lifter=FakeLifter())
+    assert three.track_ids.tolist() == [1, 2, 3]
+    capped = run(video, replace(QUIET, max_people=2), detector=FakeDetector(people=3), lifter=FakeLifter())
+    assert capped.num_people == 2 and capped.valid.all()
+    only = run(video, replace(QUIET, person=2), detector=FakeDetector(people=3), lifter=FakeLifter())
+    assert only.track_ids.tolist() == [2]
+    np.testing.assert_array_equal(only.keypoints_2d[0], three.keypoints_2d[1])
+
+
 def test_every_frame_empty(tmp_path):
     video = make_video(tmp_path / "empty.mp4", frames=5, size=(64, 48), rate="25")
     out = tmp_path / "empty_pose3d.mp4"
     res = run(video, QUIET, detector=FakeDetector(empty=lambda i: True), lifter=ExplodingLifter(), render_to=out)
-    assert not res.valid.any() and np.isnan(res.keypoints_3d).all() and (res.scores == 0).all()
+    assert res.num_people == 0 and res.keypoints_3d.shape == (0, 5, 17, 3) and res.main_person == -1
+    assert res.num_frames == 5 and res.frames_with_person == 0
     assert sum(1 for _ in iter_frames(out)) == 5 and probe(out).fps == 25
 
 
-def test_names_make_and_close_components(tmp_path, monkeypatch):
-    video = make_video(tmp_path / "n.mp4", frames=3)
-    made = {}
-
-    def make_detector(options):
-        made["detector"] = options.detector
-        made["det"] = FakeDetector()
-        return made["det"]
-
-    def make_lifter(options):
-        made["lifter"] = (options.lifter, options.weights, options.device, options.flip)
-        return FakeLifter()
-
-    monkeypatch.setattr(pipeline, "make_detector", make_detector)
-    monkeypatch.setattr(pipeline, "make_lifter", make_lifter)
-    res = run(video, Options(progress=False, device="cpu", flip=False), detector="other", lifter="ckpt.safetensors")
-    assert made["detector"] == "other" and made["det"].closed
-    assert made["lifter"] == ("ckpt.safetensors", None, "cpu", False)
-    assert res.lifter == "ckpt.safetensors" and res.detector == "fake" and res.valid.all()
+def test_low_scores_are_missing_when_lifting(tmp_path):
+    video = make_video(tmp_path / "low.mp4", frames=3)
+    lifter = FakeLifter()
+    res = run(video, replace(QUIET, min_score=0.5), detector=FakeDetector(low=(13, 16)), lifter=lifter)
+    assert np.isfinite(res.keypoints_2d[0, :, [13, 16]]).all()  # the detector's guess is kept in the outputs
+    np.testing.assert_allclose(res.scores[0, :, [13, 16]], 0.1)
+    # ... but lifted as missing: the wrists were filled with their elbows before lifting
+    np.testing.assert_allclose(res.keypoints_3d[0, :, 13], res.keypoints_3d[0, :, 12])
 
 
 def test_max_frames_16_joint_lifter_and_odd_size(tmp_path):
     video = make_video(tmp_path / "odd.mp4", frames=7, size=(81, 61))
-    res = run(video, Options(progress=False, chunk=64, max_frames=5), detector=FakeDetector(),
+    res = run(video, replace(QUIET, chunk=64, max_frames=5), detector=FakeDetector(),
               lifter=FakeLifter(num_joints=16), render_to=tmp_path / "odd_pose3d.mp4")
     assert res.num_frames == 5 and res.valid.all()
-    np.testing.assert_allclose(res.keypoints_3d[:, 9], (res.keypoints_3d[:, 8] + res.keypoints_3d[:, 10]) / 2)
+    kp = res.keypoints_3d[0]
+    np.testing.assert_allclose(kp[:, 9], (kp[:, 8] + kp[:, 10]) / 2)
     assert sum(1 for _ in iter_frames(tmp_path / "odd_pose3d.mp4")) == 5
-
-
-def test_render_video_from_saved_result(tmp_path):
-    video = make_video(tmp_path / "s.mp4", frames=6)
-    res = run(video, QUIET, detector=FakeDetector(low=(13,)), lifter=FakeLifter())
-    paths = write_outputs(tmp_path, res)
-    out = render_video(video, read_npz(paths["npz"]), tmp_path / "again.mp4", QUIET)
-    assert sum(1 for _ in iter_frames(out)) == 6
 
 
 def test_errors(tmp_path):
@@ -88,13 +99,15 @@ def test_errors(tmp_path):
     video = make_video(tmp_path / "e.mp4", frames=3)
 
     class Broken(FakeDetector):
-        def detect(self, frame_rgb):
+        def detect(self, frame_rgb, time_s):
             raise RuntimeError("detector failed")
 
     out = tmp_path / "broken.mp4"
     with pytest.raises(RuntimeError, match="detector failed"):
         run(video, QUIET, detector=Broken(), lifter=FakeLifter(), render_to=out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.mp4"]  # no partial video left
+    with pytest.raises(ValueError, match="max_people"):
+        run(video, replace(QUIET, max_people=0), detector=FakeDetector(), lifter=FakeLifter())
 
 
 def test_encoder_failure_in_the_render_thread(tmp_path):
@@ -107,7 +120,7 @@ def test_encoder_failure_in_the_render_thread(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.mp4"]
 
 
-def test_background_keeps_one_item_in_flight_and_reports_errors():
+def test_ordered_stage_keeps_one_item_in_flight_and_reports_errors():
     done, live = [], []
 
     def work(item):
@@ -119,7 +132,7 @@ def test_background_keeps_one_item_in_flight_and_reports_errors():
         done.append(item)
         live.remove(item)
 
-    with pipeline._Background(work, "test") as post:
+    with OrderedStage(work, "test") as post:
         for i in range(4):
             post.submit(i)
             assert done == list(range(i))  # submit returned only once the previous item was done
@@ -132,8 +145,8 @@ def test_background_keeps_one_item_in_flight_and_reports_errors():
 
 def test_results_do_not_depend_on_rendering(tmp_path):
     video = make_video(tmp_path / "same.mp4", frames=10)
-    det = FakeDetector(empty=lambda i: i == 4, low=(3,))
+    det = FakeDetector(empty=lambda i: i == 4, low=(3,), people=2)
     plain = run(video, QUIET, detector=det, lifter=FakeLifter())
     drawn = run(video, QUIET, detector=det, lifter=FakeLifter(), render_to=tmp_path / "same_pose3d.mp4")
-    for name in ("keypoints_2d", "scores", "keypoints_3d", "keypoints_3d_world", "valid"):
+    for name in ("keypoints_2d", "scores", "keypoints_3d", "keypoints_3d_world", "valid", "track_ids"):
         np.testing.assert_array_equal(getattr(plain, name), getattr(drawn, name))

@@ -1,7 +1,9 @@
 """Batch runs killed or interrupted part-way: no partial file under a final name, reruns resume.
 
-The CLI runs in a subprocess with the stand-in detector and lifter (POSE3D_DEMO_COMPONENTS, see
-demo/batch.py), slowed down so that it can be stopped in the middle of a video.
+The CLI runs in a subprocess with the stand-in detector and lifter (tests/fake_cli.py), slowed
+down so that it can be stopped in the middle of a video: the test waits for that video's
+temporary output file (the encoder writes it while the video is being processed) before it stops
+the run.
 """
 
 import json
@@ -17,17 +19,16 @@ import pytest
 
 from _demo_fakes import make_video
 from demo import manifest
-from demo.batch import COMPONENTS_ENV
 from demo.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]
-VIS = ROOT / "demo" / "vis.py"
+VIS = ROOT / "tests" / "fake_cli.py"  # demo/vis.py with the stand-in models
 FRAMES = {f"v{i}": 8 + i for i in range(5)}  # different lengths, so mixed-up outputs would show
 
 
 def _env(delay: float) -> dict:
     env = dict(os.environ)
-    env.update({COMPONENTS_ENV: "_demo_fakes:components", "FAKE_DETECT_DELAY": str(delay),
+    env.update({"FAKE_DETECT_DELAY": str(delay),
                 "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])})
     return env
 
@@ -53,7 +54,8 @@ def _complete(out: Path) -> set[str]:
 
 
 def _start_and_wait(src: Path, out: Path, at_least: int, *extra: str) -> tuple[subprocess.Popen, set[str]]:
-    """Start a slowed-down batch; return once ``at_least`` videos are complete (and a bit more)."""
+    """Start a slowed-down batch; return once ``at_least`` videos are complete and the next one is
+    being written (a temporary output file exists: the run is in the middle of a video)."""
     proc = subprocess.Popen(_cmd(src, out, *extra), env=_env(0.04), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
@@ -61,7 +63,10 @@ def _start_and_wait(src: Path, out: Path, at_least: int, *extra: str) -> tuple[s
         assert proc.poll() is None, f"the batch ended before it could be stopped: {proc.communicate()}"
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    time.sleep(0.15)  # into the next video: detection done for a few frames, the mp4 half written
+    while not _temporaries(out):
+        assert proc.poll() is None, f"the batch ended before it could be stopped: {proc.communicate()}"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     return proc, _complete(out)
 
 
@@ -75,7 +80,7 @@ def _final_files_are_whole(out: Path) -> None:
         frames = FRAMES[path.parent.name]
         if path.suffix == ".npz":
             with np.load(path) as z:
-                assert z["valid"].shape == (frames,) and z["keypoints_3d"].shape == (frames, 17, 3)
+                assert z["valid"].shape == (1, frames) and z["keypoints_3d"].shape == (1, frames, 17, 3)
         elif path.name == "keypoints.json":
             assert len(json.loads(path.read_text())["frames"]) == frames
         elif path.suffix == ".mp4":

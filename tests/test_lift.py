@@ -124,9 +124,8 @@ def test_predict_cli(gt16_file, tmp_path, capsys):
     x = tmp_path / "x.npy"
     np.save(x, _poses(6, 16))
     y = tmp_path / "y.npy"
-    assert predict.main(["--weights", str(gt16_file), "--input", str(x), "--output", str(y), "--flip",
-                         "--device", "cpu"]) == 0
-    expect = Lifter.load(str(gt16_file), device="cpu", flip=True).lift(np.load(x))
+    assert predict.main(["--weights", str(gt16_file), "--input", str(x), "--output", str(y), "--device", "cpu"]) == 0
+    expect = Lifter.load(str(gt16_file), device="cpu").lift(np.load(x))  # flip averaging on by default
     np.testing.assert_allclose(np.load(y), expect, atol=1e-6)
 
     def bad(path_in, *extra) -> str:
@@ -147,6 +146,29 @@ def test_predict_cli(gt16_file, tmp_path, capsys):
     assert "cannot read" in bad(tmp_path / "absent.npy")
     assert "hypotheses" in bad(x, "--hypotheses", "3")
     assert not (tmp_path / "z.npy").exists()
+
+
+def test_predict_flip_default_matches_lifter(gt16_file, tmp_path):
+    """One default everywhere: flip averaging on (as Lifter and the demo); --no-flip turns it off."""
+    x = tmp_path / "x.npy"
+    np.save(x, _poses(6, 16, seed=5))
+    flipped = Lifter.load(str(gt16_file), device="cpu", flip=True).lift(np.load(x))
+    plain = Lifter.load(str(gt16_file), device="cpu", flip=False).lift(np.load(x))
+    assert np.abs(flipped - plain).max() > 1e-4  # the two settings differ, so the checks below can fail
+    args = ["--weights", str(gt16_file), "--input", str(x), "--device", "cpu", "--output"]
+    assert predict.main([*args, str(tmp_path / "default.npy")]) == 0
+    assert predict.main([*args, str(tmp_path / "no_flip.npy"), "--no-flip"]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "default.npy"), flipped, atol=1e-6)
+    np.testing.assert_allclose(np.load(tmp_path / "no_flip.npy"), plain, atol=1e-6)
+
+
+def test_predict_rejects_the_old_flip_flag(gt16_file, tmp_path, capsys):
+    x = tmp_path / "x.npy"
+    np.save(x, _poses(2, 16))
+    with pytest.raises(SystemExit) as exit_:
+        predict.main(["--weights", str(gt16_file), "--input", str(x), "--output", str(tmp_path / "y.npy"), "--flip"])
+    assert exit_.value.code == 2 and "unrecognized arguments: --flip" in capsys.readouterr().err
+    assert not (tmp_path / "y.npy").exists()
 
 
 def test_predict_module_entry_point(gt16_file, tmp_path):
@@ -180,7 +202,8 @@ def test_predict_cli_diffpyramid_release_files(tmp_path):
     torch.save([model.denoiser.state_dict(), {}, 1, 2, model.denoiser.state_dict()], tmp_path / "den.pth")
     x = tmp_path / "x.npy"
     np.save(x, _poses(4, 17))
-    args = ["--config", "diffpyramid", "--weights", str(tmp_path / "pose.pth"), "--input", str(x), "--device", "cpu"]
+    args = ["--config", "diffpyramid", "--weights", str(tmp_path / "pose.pth"), "--input", str(x), "--device", "cpu",
+            "--no-flip"]  # compared with the bare model below
     assert predict.main([*args, "--denoiser", str(tmp_path / "den.pth"), "--output", str(tmp_path / "a.npy")]) == 0
     assert predict.main([*args, "--denoiser", str(tmp_path / "den.pth"), "--output", str(tmp_path / "b.npy"),
                          "--steps", "1", "--hypotheses", "4"]) == 0

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import copy
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference_pgformer import ReferencePGFormer  # noqa: E402
-
-from lifter.models import CONFIGS, build_model, get_config  # noqa: E402
-from lifter.models import graph  # noqa: E402
-from lifter.models.diffpyramid import DiffPyramid, _closest_to_2d  # noqa: E402
-from lifter.models.pgformer import PGFormer  # noqa: E402
+from lifter.models import CONFIGS, build_model, get_config
+from lifter.models import graph
+from lifter.models.diffpyramid import DiffPyramid, _closest_to_2d
+from lifter.models.pgformer import PGFormer
+from lifter.models.reference import ReferencePGFormer
 
 PARAMS = {"gt16": 653_699, "cpn17": 3_687_559, "diffpyramid_pose": 838_952, "diffpyramid_denoiser": 1_025_194}
 TRUNKS = ("gt16", "cpn17", "diffpyramid_pose", "diffpyramid_denoiser")

@@ -1,5 +1,5 @@
-"""Release checkpoint loading (fake checkpoints built from the official tensor listings) and the
-project's own safetensors format."""
+"""Release checkpoint loading (fake checkpoints built from the official tensor listings, kept in
+tests/data/official_state_dicts) and the project's own safetensors format."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from lifter.checkpoint import (infer_release_config, load_model, load_release_ch
 from lifter.lift import Lifter
 from lifter.models import CONFIGS, build_model
 
-LISTINGS = Path(__file__).resolve().parents[1] / ".." / "shared" / "design" / "official_state_dicts"
-needs_listings = pytest.mark.skipif(not LISTINGS.is_dir(), reason=f"{LISTINGS} not present")
+#: tensor name <TAB> shape listings of the official release checkpoints (see tests/data/README.md)
+LISTINGS = Path(__file__).resolve().parent / "data" / "official_state_dicts"
 
 #: listing file -> our configuration
 RELEASES = {
@@ -56,7 +56,6 @@ def _containers(state: dict) -> dict[str, object]:
     }
 
 
-@needs_listings
 @pytest.mark.parametrize("listing,config", list(RELEASES.items()))
 def test_listing_matches_model(listing, config):
     shapes, total = _listing(listing)
@@ -65,7 +64,6 @@ def test_listing_matches_model(listing, config):
     assert sum(p.numel() for p in model.parameters()) == total
 
 
-@needs_listings
 @pytest.mark.parametrize("listing,config", list(RELEASES.items()))
 @pytest.mark.parametrize("container", ["dict_with_state_dict", "bare", "list"])
 def test_load_fake_release(tmp_path, listing, config, container):
@@ -79,7 +77,6 @@ def test_load_fake_release(tmp_path, listing, config, container):
         assert torch.equal(loaded[k], v), k
 
 
-@needs_listings
 def test_wrong_shape_is_named(tmp_path):
     state = _fake_state("pgformer_gt16.tsv")
     state["atten_layers.2.feed_forward.A_hat"] = torch.zeros(17, 17)
@@ -90,14 +87,12 @@ def test_wrong_shape_is_named(tmp_path):
     assert "atten_layers.2.feed_forward.A_hat" in msg and "(17, 17)" in msg and "(16, 16)" in msg
 
 
-@needs_listings
 def test_cpn_file_with_gt_config_fails_clearly(tmp_path):
     torch.save(_fake_state("pgformer_cpn17.tsv"), tmp_path / "cpn.pth")
     with pytest.raises(ValueError, match=r"tensor 'gconv_input.weight' has shape \(3, 1, 2, 256\)"):
         load_release_checkpoint(tmp_path / "cpn.pth", "gt16")
 
 
-@needs_listings
 def test_missing_and_unexpected_are_named(tmp_path):
     state = _fake_state("pgformer_gt16.tsv")
     missing = dict(state)
@@ -111,7 +106,6 @@ def test_missing_and_unexpected_are_named(tmp_path):
         load_release_checkpoint(tmp_path / "extra.pth", "gt16")
 
 
-@needs_listings
 def test_refused_pickle_and_garbage(tmp_path):
     state = _fake_state("pgformer_gt16.tsv")
     torch.save({"state_dict": state, "args": argparse.Namespace(lr=1e-3)}, tmp_path / "args.pth")
@@ -127,14 +121,12 @@ def test_refused_pickle_and_garbage(tmp_path):
         load_release_checkpoint(tmp_path / "absent.pth", "gt16")
 
 
-@needs_listings
 def test_release_state_dict_takes_item_0_of_list():
     state = _fake_state("diffpyramid_denoiser.tsv")
     got = release_state_dict(_containers(state)["list"])
     assert set(got) == set(state) and all(torch.equal(got[k], state[k]) for k in state)
 
 
-@needs_listings
 def test_diffpyramid_from_two_release_files(tmp_path):
     pose, den = _fake_state("diffpyramid_posemodel_gt.tsv", 1), _fake_state("diffpyramid_denoiser.tsv", 2)
     torch.save(_containers(pose)["list"], tmp_path / "pose.pth")
@@ -149,7 +141,6 @@ def test_diffpyramid_from_two_release_files(tmp_path):
         assert model(torch.randn(2, 17, 2)).shape == (2, 17, 3)
 
 
-@needs_listings
 @pytest.mark.parametrize("listing,config", list(RELEASES.items()))
 @pytest.mark.parametrize("container", ["dict_with_state_dict", "bare", "list"])
 def test_config_inferred_from_shapes(listing, config, container):
@@ -157,7 +148,6 @@ def test_config_inferred_from_shapes(listing, config, container):
     assert infer_release_config(state) == config
 
 
-@needs_listings
 @pytest.mark.parametrize("listing,config", [("pgformer_gt16.tsv", "gt16"), ("pgformer_cpn17.tsv", "cpn17")])
 def test_release_file_loads_without_config(tmp_path, listing, config):
     state = _fake_state(listing)
@@ -171,7 +161,6 @@ def test_release_file_loads_without_config(tmp_path, listing, config):
         load_weights(tmp_path / "ckpt.pth", denoiser=tmp_path / "ckpt.pth")
 
 
-@needs_listings
 def test_diffpyramid_pair_loads_without_config(tmp_path):
     pose, den = _fake_state("diffpyramid_posemodel_gt.tsv", 1), _fake_state("diffpyramid_denoiser.tsv", 2)
     torch.save(_containers(pose)["list"], tmp_path / "pose.pth")
@@ -193,7 +182,6 @@ def test_diffpyramid_pair_loads_without_config(tmp_path):
     assert np.load(tmp_path / "y.npy").shape == (2, 17, 3)
 
 
-@needs_listings
 def test_unknown_shapes_give_one_line_error(tmp_path, capsys):
     state = _fake_state("pgformer_gt16.tsv")
     state["gconv_input.weight"] = torch.zeros(3, 1, 4, 96)

@@ -143,7 +143,7 @@ def test_shipped_lifters_load_by_name(name):
 
 # -- the evaluation's sanity measures and the card's licence quotes (no weights needed) -------------
 def test_knee_measure_tells_natural_from_backward_knees():
-    from bench.evaluate_shipped import KNEE_TOLERANCE_M, knee_forward_offsets, pose_sanity
+    from lifter.sanity import KNEE_TOLERANCE_M, knee_forward_offsets, pose_sanity
 
     bent = {**STANDING, "r_knee": (0, 1, -0.4), "r_ankle": (0, 1, 0.4), "l_knee": (0, 1, -0.4), "l_ankle": (0, 1, 0.4)}
     backward = {**bent, "l_knee": (0, 1, 0.4), "l_ankle": (0, 1, -0.4)}
@@ -157,7 +157,7 @@ def test_knee_measure_tells_natural_from_backward_knees():
 
 
 def test_asymmetry_measures_left_right_difference():
-    from bench.evaluate_shipped import bone_asymmetry
+    from lifter.sanity import bone_asymmetry
 
     pose = _pose(STANDING)
     pose[J["l_wrist"]] = pose[J["l_elbow"]] + (pose[J["l_wrist"]] - pose[J["l_elbow"]]) * 1.5  # forearm 1.5x

@@ -4,10 +4,14 @@
                                       [--licences ../shared/data/LICENSES.md] [--out weights/MODEL_CARD.md]
 
 Nothing in the card is typed by hand: figures come from eval.json (bench/evaluate_shipped.py),
-training facts and hashes from <weights>/<name>.json (weights/ship.py), the data terms and the
+hashes from <weights>/<name>.json (weights/ship.py), training facts (epochs, commands, times) from
+each training run's config.json and metrics.csv when the run folder is present (runs/ is not in
+git), else from what <name>.json and eval.json recorded of them when the weights were shipped and
+evaluated (lifter.provenance.stage_summary); the commands shown are those that reproduce the
+epochs actually run (lifter.provenance.reproduce_command). The data terms and the
 required acknowledgement texts are quoted from LICENSES.md, the input normalisation and the 2D
 keypoint recipe from the code that implements them (lifter.skeleton, lifter.data.recipe,
-detectors.layouts). Machine-read parts (tests/test_shipped_weights.py): the "Files" table
+lifter.keypoints). Machine-read parts (tests/test_shipped_weights.py): the "Files" table
 (name, file, bytes, sha256) and one ``<!-- config:NAME -->`` JSON block per model.
 Bad input: one-line error, exit code 2.
 """
@@ -15,21 +19,22 @@ Bad input: one-line error, exit code 2.
 from __future__ import annotations
 
 import argparse
+import csv
 import inspect
 import json
 import re
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from lifter.atomic import atomic_path
+from lifter.data import recipe
+from lifter.eval_report import MODELS, table
+from lifter.keypoints import RECIPE
+from lifter.provenance import epochs_note, reproduce_command, stage_summary
+from lifter.sanity import BONE_PAIRS
+from lifter.skeleton import JOINTS_17, normalize_screen
 
-from bench.evaluate_shipped import BONE_PAIRS, KNEE_TOLERANCE_M, MODELS, table  # noqa: E402
-from detectors.layouts import RECIPE  # noqa: E402
-from lifter.atomic import atomic_path  # noqa: E402
-from lifter.data import recipe  # noqa: E402
-from lifter.skeleton import JOINTS_17, normalize_screen  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 SHIPPED = ("pgformer", "diffpyramid")
 DEFAULT_LICENCES = REPO / ".." / "shared" / "data" / "LICENSES.md"
@@ -101,7 +106,7 @@ def io_section() -> list[str]:
         "the headline variant of the evaluation.", "",
         "### 2D keypoint recipe", "",
         "The models expect the demo's conversion of a detector's keypoints (BlazePose-33 or COCO-17, "
-        "`detectors/layouts.py`); a joint made of several keypoints is their mean:", "",
+        "`lifter/keypoints.py`); a joint made of several keypoints is their mean:", "",
         "| H36M-17 joint | detector keypoints |", "|---|---|", *recipe_rows, "",
         "Training synthesises these points from the 3D mocap (`lifter/data/recipe.py`, `detector_points_3d`): "
         "pelvis, thorax and spine are the midpoints of the hips and shoulders as above (rebuilt from the noisy "
@@ -113,7 +118,23 @@ def io_section() -> list[str]:
     ]
 
 
-def limits_section(fp: dict) -> list[str]:
+def largest_body(clips_csv: Path) -> tuple[str, float] | None:
+    """(skeleton, share of the primary frames) of the body most frames of the data come from, by
+    clips.csv (columns skeleton, primary, frames_kept); None without that file."""
+    if not clips_csv.is_file():
+        return None
+    frames: dict[str, int] = {}
+    with clips_csv.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row.get("primary", "1") == "1":
+                frames[row["skeleton"]] = frames.get(row["skeleton"], 0) + int(row["frames_kept"])
+    if not frames:
+        return None
+    name = max(frames, key=frames.get)
+    return name, frames[name] / sum(frames.values())
+
+
+def limits_section(fp: dict, body: tuple[str, float] | None = None) -> list[str]:
     cams = fp.get("cameras", {})
     aug = fp.get("augment", {})
     return [
@@ -129,30 +150,63 @@ def limits_section(fp: dict) -> list[str]:
         "- Body size: bone lengths are scaled per sample around Human3.6M-like means (body scale "
         f"{aug.get('body_scale')}, per-bone jitter std {aug.get('bone_jitter_std')}); the metric scale of the "
         "output is that prior, not a measurement.",
-        "- The training motion comes mostly (about 97% of frames) from one retargeted figure of the CMU database; "
-        "motions unlike the mocap's categories (below) are less accurate.",
+        (f"- The training motion comes mostly ({100 * body[1]:.1f}% of the data's primary frames) from a single "
+         f"body (clips.csv skeleton: {body[0]}); " if body else "- ")
+        + "motions unlike the mocap's categories (below) are less accurate.",
         "",
     ]
 
 
-def training_section(metas: dict[str, dict]) -> list[str]:
+def current_stage(recorded: dict, repo: Path = REPO) -> tuple[dict, str]:
+    """A training stage's facts: from its run folder when present (relative to ``repo``), else as
+    recorded; returns (the stage, where its facts come from, in words)."""
+    run = Path(recorded["run"])
+    run = run if run.is_absolute() else repo / run
+    if (run / "config.json").is_file() and (run / "metrics.csv").is_file():
+        fresh = stage_summary(run)
+        fresh["run"] = recorded["run"]
+        return fresh, "read from the run folder's config.json and metrics.csv"
+    return recorded, ("as recorded from the run folder when the weights were shipped and evaluated "
+                      "(runs/ is not in git)")
+
+
+def stage_commands(stage: dict) -> list[str]:
+    """The commands that reproduce a stage's finished epochs, and a comment on the recorded one."""
+    done = stage["epochs_done"]
+    lines = [reproduce_command(stage["command"], done),
+             f"# resume: python lifter/train.py --resume {stage['run']} --epochs {done}"]
+    note = epochs_note(stage)
+    if note:
+        lines.append(f"# {note}; the schedule and data of an epoch do not depend on the planned total "
+                     f"(lifter.provenance), so --epochs {done} gives the same {done} epochs")
+    return lines
+
+
+def training_section(metas: dict[str, dict], repo: Path = REPO) -> list[str]:
     lines = ["## Training", ""]
     for name, m in metas.items():
+        stages = [current_stage(s, repo) for s in m["training"]]
         lines += [f"### {name}", "",
                   f"Shipped checkpoint: epoch {m.get('epoch')} of `{m['checkpoint']}` (the lowest validation "
                   f"MPJPE: {_mm(m['val']['val_mpjpe_mm'])} mm on {m['val'].get('val_set')})." if m.get("val") else
                   f"Shipped checkpoint: epoch {m.get('epoch')} of `{m['checkpoint']}`.", "",
-                  "| stage | preset | epochs (done / planned) | seed | batch | training time | samples/s |",
+                  "| stage | preset | epochs run | seed | batch | training time | samples/s |",
                   "|---|---|---:|---:|---:|---:|---:|"]
-        for s in m["training"]:
-            lines.append(f"| {s['stage']} | {s['preset']} | {s['epochs_done']} / {s['epochs_planned']} | {s['seed']} | "
+        for s, where in stages:
+            lines.append(f"| {s['stage']} | {s['preset']} | {s['epochs_done']} | {s['seed']} | "
                          f"{s['batch_size']} | {_duration(s['train_seconds'])} | {s['mean_samples_per_s']:.0f} |")
-        lines += ["", "Commands, in order (each resumable after an interruption with the `resume` line):", "", "```sh"]
-        for s in m["training"]:
-            lines += [s["command"], f"# resume: {s['resume_command']}"]
+        sources: dict[str, list[str]] = {}
+        for s, where in stages:
+            sources.setdefault(where, []).append(f"`{s['run']}`")
+        lines += ["", "Training facts (epochs, times, commands) of each run: " +
+                  "; ".join(f"{', '.join(runs)}: {where}" for where, runs in sources.items()) + ".",
+                  "", "Commands that reproduce these epochs, in order (each resumable after an interruption with "
+                  "the `resume` line):", "", "```sh"]
+        for s, _ in stages:
+            lines += stage_commands(s)
         lines += ["```", "",
-                  f"Training time in total: {_duration(m['training_seconds_total'])} (sum of the epochs' training "
-                  "loops, validation not included), on: " + m["hardware"] + ".", ""]
+                  f"Training time in total: {_duration(sum(s['train_seconds'] for s, _ in stages))} (sum of the "
+                  "epochs' training loops, validation not included), on: " + m["hardware"] + ".", ""]
     return lines
 
 
@@ -184,7 +238,7 @@ def data_section(fp: dict, sections: list[dict]) -> list[str]:
     return lines
 
 
-def evaluation_section(ev: dict) -> list[str]:
+def evaluation_section(ev: dict, repo: Path = REPO) -> list[str]:
     meta = ev["meta"]
     g = ev["goal"]
     lines = ["## Evaluation", "",
@@ -197,13 +251,17 @@ def evaluation_section(ev: dict) -> list[str]:
              f"{meta['diffpyramid_k5']['torch_seed']}); mlp_baseline: the SimpleBaseline MLP trained with the same data, "
              "noise and seed (not shipped). \"flip\": flip averaging.", "",
              table(ev).rstrip("\n"), "",
-             f"Goal (PGFormer's noisy-2D MPJPE at least 15% below the MLP's): {_mm(g['pgformer_noisy_mpjpe'])} mm vs "
+             f"Goal (PGFormer's noisy-2D MPJPE at least {100 * g['target']:.0f}% below the MLP's): "
+             f"{_mm(g['pgformer_noisy_mpjpe'])} mm vs "
              f"{_mm(g['mlp_noisy_mpjpe'])} mm, {100 * g['reduction']:.1f}% lower: **{'met' if g['met'] else 'not met'}**.",
              ""]
     mlp = ev["mlp_baseline"].get("training")
     if mlp:
+        mlp, _ = current_stage(mlp, repo)
+        note = epochs_note(mlp)
         lines += [f"The MLP baseline: preset {mlp['preset']}, {mlp['epochs_done']} epochs, seed {mlp['seed']}, "
-                  f"batch {mlp['batch_size']}, {_duration(mlp['train_seconds'])} of training (`{mlp['command']}`).", ""]
+                  f"batch {mlp['batch_size']}, {_duration(mlp['train_seconds'])} of training "
+                  f"(`{reproduce_command(mlp['command'], mlp['epochs_done'])}`{f'; {note}' if note else ''}).", ""]
     lines += [f"Produced by: `{ev['command']}` (device {meta.get('device')}, {_duration(meta['seconds_total'])}).", ""]
     return lines
 
@@ -258,7 +316,7 @@ def build_card(weights_dir: Path, eval_path: Path, licences_path: Path) -> str:
              f"model is the shipped PGFormer: {metas['diffpyramid'].get('pose_model_is_shipped_pgformer')}).", ""]
     lines += files_section(metas, configs)
     lines += io_section()
-    lines += limits_section(fp)
+    lines += limits_section(fp, largest_body(licences_path.parent / "clips.csv"))
     lines += evaluation_section(ev)
     lines += video_section(ev)
     lines += training_section(metas)

@@ -12,9 +12,7 @@ saves the whole two-stage model (pose model + denoiser) in one file, which is sh
 
 meta: {"name", "sha256", "bytes", "parameters", "checkpoint" (the run file copied), "epoch" (of
 that checkpoint), "val" (its validation figures), "data_fingerprint", "training": [one entry per
-training stage: {"stage", "run", "preset", "command", "resume_command", "epochs_planned",
-"epochs_done", "seed", "batch_size", "train_seconds" (sum of the epochs' training time, without
-validation), "mean_samples_per_s", "final_val_mpjpe_mm"}], "training_seconds_total", "hardware",
+training stage, lifter.provenance.stage_summary of its run], "training_seconds_total", "hardware",
 "shipped_utc"}; DiffPyramid adds "pose_model_is_shipped_pgformer" (its pose weights equal the
 shipped PGFormer's). Bad input: one-line error, exit code 2.
 """
@@ -23,71 +21,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import hashlib
-import json
-import os
-import platform
 import shutil
 import sys
 from pathlib import Path
 
+import torch
+
+from lifter.atomic import atomic_path, write_json
+from lifter.checkpoint import load_model
+from lifter.provenance import detect_hardware, sha256_of, stage_summary
+
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-import torch  # noqa: E402
-
-from lifter.atomic import atomic_path, write_json  # noqa: E402
-from lifter.checkpoint import load_model  # noqa: E402
-from lifter.train_logs import read_metrics  # noqa: E402
 
 #: shipped name -> the model architecture its checkpoint must hold
 SHIPPED_ARCH = {"pgformer": "pgformer", "diffpyramid": "diffpyramid"}
-
-
-def sha256_of(path: str | Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def detect_hardware() -> str:
-    """A one-line description of this machine's CPU (and GPU when torch sees one)."""
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    text = f"CPU: {cpu}, {os.cpu_count()} cores; torch {torch.__version__}"
-    if torch.cuda.is_available():
-        text += f"; GPU: {torch.cuda.get_device_name(0)}"
-    return text
-
-
-def stage_summary(run_dir: Path) -> dict:
-    """What the model card says about one training run (see the module docstring, "training")."""
-    cfg_path = run_dir / "config.json"
-    if not cfg_path.is_file():
-        raise FileNotFoundError(f"not a training run (no config.json): {run_dir}")
-    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-    rows = read_metrics(run_dir / "metrics.csv")
-    if not rows:
-        raise ValueError(f"{run_dir}: no finished epoch in metrics.csv")
-    seconds = sum(r["epoch_seconds"] for r in rows)
-    return {"stage": cfg.get("stage"), "run": str(run_dir), "preset": cfg.get("preset"),
-            "command": f"python {cfg['command']}" if cfg.get("command") else None,
-            "resume_command": f"python lifter/train.py --resume {run_dir} --epochs {cfg.get('epochs')}",
-            "epochs_planned": cfg.get("epochs"), "epochs_done": int(rows[-1]["epoch"]), "seed": cfg.get("seed"),
-            "batch_size": cfg.get("batch_size"), "world_size": cfg.get("world_size", 1),
-            "train_seconds": round(seconds, 1),
-            "mean_samples_per_s": round(sum(r["samples_per_s"] for r in rows) / len(rows), 1),
-            "final_val_mpjpe_mm": round(rows[-1]["val_mpjpe_mm"], 2),
-            "pose_model": cfg.get("pose_model")}
 
 
 def ship_one(name: str, run_dir: Path, checkpoint: str, out_dir: Path, hardware: str,

@@ -3,7 +3,7 @@
 Works on H36M-17 keypoints in pixels. Scale of the errors: the person's size in the image,
 ``max(box width, box height)`` of the clean keypoints (pixels), called *size* below.
 
-Per sample, with probability ``clean_fraction`` nothing is changed; otherwise:
+Per sample, with probability ``clean_fraction`` the keypoints stay clean; otherwise:
 1. box jitter: the whole pose is shifted by N(0, box_shift) x size and scaled about the box
    centre by 1 + N(0, box_scale) (a detector's crop is never exactly the person);
 2. per-joint Gaussian error of std ``sigma`` x size x the joint's factor (``JOINT_FACTORS``: larger
@@ -12,9 +12,13 @@ Per sample, with probability ``clean_fraction`` nothing is changed; otherwise:
    shoulders) exchanged;
 4. each joint an outlier with probability ``outlier_prob``: moved by up to ``outlier_radius`` x size;
 5. each joint dropped with probability ``drop_prob``: confidence 0.
-Pelvis, thorax and spine are then rebuilt from the noisy hips and shoulders (as the demo does,
-lifter.data.recipe.derive_midpoints_2d) and dropped joints are filled with
-lifter.skeleton.fill_missing, the demo's rule.
+Pelvis, thorax and spine of every sample, clean ones included, are then rebuilt from its 2D hips
+and shoulders by the demo's recipe (lifter.data.recipe.derive_midpoints_2d, i.e.
+lifter.keypoints.to_h36m17), and dropped joints are filled with lifter.skeleton.fill_missing, the
+demo's rule (``apply_noise``). ``noisy_keypoints`` gives the same draw before the fill: a dropped
+joint keeps its noisy position, score 0.
+
+Scores are binary: 1, or 0 for a dropped joint; the model draws no graded confidences.
 """
 
 from __future__ import annotations
@@ -57,11 +61,12 @@ def person_size(xy: np.ndarray) -> np.ndarray:
     return (xy.max(1) - xy.min(1)).max(-1)
 
 
-def apply_noise(rng: np.random.Generator, xy: np.ndarray, params: DetectorNoise) -> tuple[np.ndarray, np.ndarray]:
-    """Noisy copies of clean H36M-17 keypoints.
+def noisy_keypoints(rng: np.random.Generator, xy: np.ndarray, params: DetectorNoise) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy copies of clean H36M-17 keypoints, dropped joints not filled.
 
     xy: (B, 17, 2) pixels (the projections of lifter.data.recipe.detector_points_3d).
-    Returns (xy (B, 17, 2) pixels with dropped joints filled, scores (B, 17): 1 or 0 for dropped).
+    Returns (xy (B, 17, 2) float32 pixels, every joint at its noisy position; scores (B, 17) float32:
+    1, or 0 for a dropped joint and for the joints derived from it).
     """
     b, j, _ = xy.shape
     if j != len(JOINTS_17):
@@ -86,7 +91,18 @@ def apply_noise(rng: np.random.Generator, xy: np.ndarray, params: DetectorNoise)
     jump = np.stack([np.cos(angle), np.sin(angle)], -1) * radius
     out = np.where(outlier[..., None], out + jump, out)
     scores = np.where(rng.random((b, j)) < params.drop_prob, 0.0, 1.0)
-    out, scores = derive_midpoints_2d(out, scores)
     out = np.where(noisy[:, None, None], out, xy)
-    scores = np.where(noisy[:, None], scores, 1.0).astype(np.float32)
+    scores = np.where(noisy[:, None], scores, 1.0)
+    out, scores = derive_midpoints_2d(out, scores)
+    return out, scores
+
+
+def apply_noise(rng: np.random.Generator, xy: np.ndarray, params: DetectorNoise) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy copies of clean H36M-17 keypoints, as the lifter is trained on.
+
+    xy: (B, 17, 2) pixels (the projections of lifter.data.recipe.detector_points_3d).
+    Returns (xy (B, 17, 2) float32 pixels with dropped joints filled by fill_missing, scores (B, 17):
+    1, or 0 for dropped).
+    """
+    out, scores = noisy_keypoints(rng, xy, params)
     return fill_missing(out, scores), scores

@@ -1,21 +1,24 @@
-"""The 2D keypoint recipe: which 3D points a 2D detector's keypoints correspond to.
+"""The 2D keypoint recipe in training: which 3D points a 2D detector's keypoints correspond to.
 
-The demo turns a 2D detector's keypoints into H36M-17 like this (documented in the demo's
-converters too; keep both in step):
+The recipe itself (H36M-17 joint <- detector keypoints) lives in one place, ``lifter.keypoints``
+(``RECIPE``, ``to_h36m17``); the demo applies it to the detector's keypoints and training applies
+the same function to the projections of the 3D points made here:
 
-- pelvis = midpoint of the detector's hips; thorax = midpoint of the shoulders;
-  spine = midpoint of pelvis and thorax;
-- hips, knees, ankles, shoulders, elbows, wrists = the detector's points;
-- neck_nose = the detector's nose; head = midpoint of the two ears.
+- hips, knees, ankles, shoulders, elbows, wrists: the mocap joints;
+- the nose: in front of the mocap's neck_nose joint; the ear midpoint: behind the midpoint of
+  neck_nose and head (the mocap's own neck_nose and head are head bones, not those points);
+- pelvis, thorax, spine: the 3D midpoints of hips and shoulders (their 2D is rebuilt from the
+  projected hips and shoulders by ``derive_midpoints_2d``, as the demo does).
 
-The mocap's own pelvis, spine, thorax, neck_nose and head are not those points, so training
-projects the points below instead (the 3D target stays the mocap joints). The nose and ear
-offsets are approximations of an average adult head, stated as named constants.
+The 3D target stays the mocap joints. The nose and ear offsets are approximations of an average
+adult head, stated as named constants.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from lifter.keypoints import MOCAP_POINTS, to_h36m17
 
 #: the nose tip lies this far in front of the mocap's neck_nose joint (metres)
 NOSE_FORWARD_M = 0.06
@@ -50,17 +53,10 @@ def detector_points_3d(joints: np.ndarray) -> np.ndarray:
 
 
 def derive_midpoints_2d(xy: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Recompute pelvis, thorax and spine from the (noisy) 2D hips and shoulders, as the demo does.
+    """The demo's recipe on projected detector points: pelvis, thorax and spine rebuilt from the 2D.
 
-    xy (..., 17, 2), scores (..., 17) -> new arrays; a derived joint's score is the smallest score
-    of the points it is made from (0 when one of them was not detected).
+    xy (..., 17, 2) pixels, the projections of ``detector_points_3d`` (possibly noisy); scores
+    (..., 17). Returns new float32 arrays: ``lifter.keypoints.to_h36m17`` of the layout
+    ``MOCAP_POINTS``; a derived joint's score is the smallest score of the points it is made from.
     """
-    xy = np.array(xy, dtype=np.float32, copy=True)
-    s = np.array(scores, dtype=np.float32, copy=True)
-    xy[..., PELVIS, :] = (xy[..., L_HIP, :] + xy[..., R_HIP, :]) / 2
-    xy[..., THORAX, :] = (xy[..., L_SHOULDER, :] + xy[..., R_SHOULDER, :]) / 2
-    xy[..., SPINE, :] = (xy[..., PELVIS, :] + xy[..., THORAX, :]) / 2
-    s[..., PELVIS] = np.minimum(s[..., L_HIP], s[..., R_HIP])
-    s[..., THORAX] = np.minimum(s[..., L_SHOULDER], s[..., R_SHOULDER])
-    s[..., SPINE] = np.minimum(s[..., PELVIS], s[..., THORAX])
-    return xy, s
+    return to_h36m17(xy, scores, MOCAP_POINTS)

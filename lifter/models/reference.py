@@ -1,10 +1,11 @@
 """Plain reference formulation of the PGFormer trunk, written the straightforward way.
 
-Used only to check lifter.models.pgformer (same parameter names, so weights transfer with
-load_state_dict; outputs must agree within 1e-5 in float32) and as the baseline of
-bench/lifter_speed.py. Batch-major (B, J, C) throughout; the graph Laplacian and its Chebyshev
-terms are recomputed on every call, part tokens are averaged group by group in Python loops, the
-learned GraphFFN adjacency is normalised per layer and per sample, attention is written out.
+Used to check lifter.models.pgformer (tests/test_models.py: same parameter names, so weights
+transfer with load_state_dict; outputs must agree within 1e-5 in float32) and as the baseline of
+bench/lifter_speed.py; not used for inference. Batch-major (B, J, C) throughout; the graph
+Laplacian and its Chebyshev terms are recomputed on every call, part tokens are averaged group by
+group in Python loops, the learned GraphFFN adjacency is normalised per layer and per sample,
+attention is written out.
 """
 
 from __future__ import annotations

@@ -1,0 +1,278 @@
+"""Every figure of the README's lifter, training, shipped-weights and benchmark sections, and of
+weights/MODEL_CARD.md, matches the output file it comes from.
+
+Sources: bench/lifter_speed.json and bench/pipeline_speed.json (the benchmarks), weights/eval.json
+and weights/<name>.json (the evaluation and the shipped weights' training record), the model code
+(parameter counts), lifter.data.cmu_bvh (the converter's constants and joint table) and the
+Makefile (the recipe's epochs). A figure shown with d decimals matches when it is within half a
+unit of its last digit. A figure that cannot be found fails the test, so a rewording that drops a
+figure's context has to come here too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text(encoding="utf-8")
+CARD_PATH = REPO / "weights" / "MODEL_CARD.md"
+NUM = r"(\d[\d,]*(?:\.\d+)?(?:e-?\d+)?)"
+
+
+def _json(relative: str) -> dict:
+    return json.loads((REPO / relative).read_text(encoding="utf-8"))
+
+
+def _section(heading: str, text: str | None = None) -> str:
+    """The text under ``heading`` (e.g. "## Benchmarks") of ``text`` (default the README) up to the next
+    heading of its level or above."""
+    text = README if text is None else text
+    level = len(heading.split(" ")[0])
+    start = text.index(heading)
+    end = re.search(rf"^#{{1,{level}}} ", text[start + len(heading):], re.M)
+    return text[start:start + len(heading) + end.start()] if end else text[start:]
+
+
+def near(shown: str, actual: float) -> bool:
+    """``shown`` (as printed: commas, decimals, e-notation) is ``actual`` rounded to its last digit."""
+    text = shown.replace(",", "").lower()
+    mantissa, _, exponent = text.partition("e")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    tolerance = 0.5 * 10.0 ** (int(exponent or 0) - decimals)
+    return abs(float(text) - actual) <= tolerance * (1 + 1e-9)
+
+
+def check(shown: str, actual: float, what: str) -> None:
+    assert near(shown, actual), f"{what}: the text says {shown}, the file has {actual:.6g}"
+
+
+def find(pattern: str, text: str, what: str) -> re.Match:
+    match = re.search(pattern, text)
+    assert match, f"{what}: not found (pattern {pattern!r})"
+    return match
+
+
+def _table_rows(text: str, first_cell: str) -> list[list[str]]:
+    """Cells of the Markdown table rows whose first cell matches ``first_cell`` (a regex)."""
+    rows = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and re.fullmatch(first_cell, cells[0]):
+            rows.append(cells)
+    return rows
+
+
+# -- benchmarks -----------------------------------------------------------------------------------
+def test_lifter_speed_table_matches_its_json():
+    bench = _json("bench/lifter_speed.json")
+    configs = {k: v for k, v in bench.items() if k != "meta"}
+    text = _section("## Benchmarks")
+    batches = find(r"\| config \| params \| batch ([^\n]*)\|\n", text, "lifter table header").group(1)
+    batches = [b.strip() for b in batches.split("|") if b.strip()]
+    rows = {cells[0].split()[0]: cells for cells in _table_rows(text, r"\w+ fast / reference")}
+    assert set(rows) == set(configs), f"README rows {sorted(rows)} vs JSON configs {sorted(configs)}"
+    for name, r in configs.items():
+        cells = rows[name]
+        check(cells[1], r["params"], f"{name} params")
+        assert sorted(batches, key=int) == sorted(r["ms_per_pose"], key=int), f"{name}: batch sizes"
+        for batch, cell in zip(batches, cells[2:]):
+            fast, ref, speedup = find(rf"{NUM} / {NUM} \({NUM}x\)", cell, f"{name} batch {batch}").groups()
+            f, rf = r["ms_per_pose"][batch], r["reference_ms_per_pose"][batch]
+            check(fast, f, f"{name} batch {batch} fast ms/pose")
+            check(ref, rf, f"{name} batch {batch} reference ms/pose")
+            check(speedup, rf / f, f"{name} batch {batch} speed-up")
+        fast_rss, ref_rss = find(rf"{name} {NUM} MB \(reference {NUM} MB\)", text, f"{name} peak RSS").groups()
+        check(fast_rss, r["peak_rss_mb"], f"{name} peak RSS")
+        check(ref_rss, r["reference_peak_rss_mb"], f"{name} reference peak RSS")
+    within = find(rf"equal to within {NUM}\)", text, "fast/reference agreement").group(1)
+    check(within, max(r["max_abs_diff"] for r in configs.values()), "largest |fast - reference|")
+
+
+def test_pipeline_speed_table_matches_its_json():
+    bench = _json("bench/pipeline_speed.json")
+    text = _section("## Benchmarks")
+    header = find(r"\| input \|([^\n]*)\|\n", text, "pipeline table header").group(1)
+    columns = [c.strip() for c in header.split("|")]
+    keys = {"end-to-end fps": ("end_to_end_fps",), "decode+detect fps": ("detector_only_fps",),
+            "peak RSS": ("peak_rss_mb",)}
+    sizes = [k for k in bench if k not in ("long_video", "targets", "meta")]
+    rows = {cells[0].split()[0]: cells for cells in _table_rows(text, r"(two_people_)?\d+x\d+( \(native\))?")}
+    assert set(rows) == set(sizes), f"README sizes {sorted(rows)} vs JSON {sorted(sizes)}"
+    for size in sizes:
+        for column, cell in zip(columns, rows[size][1:]):
+            path = keys.get(column, ("ms_per_frame", column))
+            value = bench[size]
+            for key in path:
+                value = value[key]
+            check(cell.replace(" MB", ""), value, f"{size} {column}")
+    lv = bench["long_video"]
+    match = find(rf"The same (\d+x\d+) video looped to (\d+)x its length: peak RSS {NUM} MB \({NUM} MB for 1x\)",
+                 " ".join(text.split()), "long video")
+    size, loops, rss_10, rss_1 = match.groups()
+    assert size == lv["size"] and int(loops) == lv["loops"], f"README: long video {size}, {loops}x"
+    check(rss_10, lv["peak_rss_mb_10x"], "looped video peak RSS")
+    check(rss_1, lv["peak_rss_mb_1x"], "single video peak RSS")
+    assert f"`{bench['meta']['preset']}`" in text, "the encoder preset the JSON records"
+
+
+def test_benchmark_load_record_and_commands():
+    text = " ".join(_section("## Benchmarks").split())
+    meta = _json("bench/pipeline_speed.json")["meta"]
+    before, after, cpus = find(rf"load averages \({NUM} before the run, {NUM} after, on (\d+) CPUs", text,
+                               "pipeline load averages").groups()
+    check(before, meta["load_average_before"][0], "load average before")
+    check(after, meta["load_average_after"][0], "load average after")
+    assert int(cpus) == meta["cpus"], f"README: {cpus} CPUs"
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    bench_recipe = find(r"\nbench:[^\n]*\n((?:\t[^\n]*\n)+)", makefile, "Makefile bench target").group(1)
+    for script in ("lifter_speed", "pipeline_speed"):
+        command = find(rf"`python (bench/{script}\.py [^`]*)`", text, f"{script} command").group(1)
+        assert f"$(PY) {command}" in bench_recipe, f"make bench does not run the README's {command!r}"
+    for path in ("bench/lifter_speed.json", "bench/pipeline_speed.json"):
+        recorded = _json(path).get("meta", {})
+        if "machine" in recorded:  # figures of a busy run must not reach the README
+            assert recorded["machine"]["valid"], f"{path}: {recorded['machine']['reason']}"
+        if "command" in recorded:
+            assert f"`{recorded['command']}`" in text, f"{path} was made by {recorded['command']!r}"
+
+
+# -- models and shipped weights ------------------------------------------------------------------
+def test_parameter_counts_match_the_models():
+    from lifter.models import build_model, get_config
+
+    text = " ".join(_section("## The lifter").split())
+    bench = _json("bench/lifter_speed.json")
+    shown = {"gt16": find(rf"`gt16` \({NUM} parameters\)", text, "gt16").group(1),
+             "cpn17": find(rf"`cpn17` \({NUM}\)", text, "cpn17").group(1),
+             "diffpyramid_pose": find(rf"DiffPyramid pose model \({NUM}\)", text, "pose model").group(1),
+             "diffpyramid_denoiser": find(rf"denoiser \({NUM}\)", text, "denoiser").group(1)}
+    for name, figure in shown.items():
+        params = sum(p.numel() for p in build_model(get_config(name)).parameters())
+        check(figure, params, f"{name} parameters")
+        if name in bench:
+            check(figure, bench[name]["params"], f"{name} parameters in bench/lifter_speed.json")
+
+
+def _stage(meta: dict, stage: str) -> dict:
+    return next(s for s in meta["training"] if s["stage"] == stage)
+
+
+def test_shipped_weights_section_matches_eval_and_weights_json():
+    text = " ".join(_section("## Shipped weights").split())
+    ev = _json("weights/eval.json")
+    pg, dp = _json("weights/pgformer.json")["meta"], _json("weights/diffpyramid.json")["meta"]
+    params, epochs = find(rf"pgformer\.safetensors` \(the demo's default, {NUM} parameters, (\d+) epochs\)",
+                          text, "PGFormer").groups()
+    check(params, pg["parameters"], "PGFormer parameters")
+    assert int(epochs) == _stage(pg, "lift")["epochs_done"], f"README: PGFormer {epochs} epochs"
+    denoiser = int(find(r"DiffPyramid denoiser, (\d+) epochs", text, "denoiser epochs").group(1))
+    assert denoiser == _stage(dp, "denoiser")["epochs_done"], f"README: denoiser {denoiser} epochs"
+    check(find(rf"test split \({NUM} frames\)", text, "test frames").group(1), ev["meta"]["frames"]["noisy"], "frames")
+    pg_mpjpe, pg_pa = find(rf"PGFormer {NUM} mm MPJPE / {NUM} mm P-MPJPE", text, "PGFormer figures").groups()
+    check(pg_mpjpe, ev["pgformer"]["noisy"]["mpjpe"], "PGFormer noisy MPJPE")
+    check(pg_pa, ev["pgformer"]["noisy"]["p_mpjpe"], "PGFormer noisy P-MPJPE")
+    mlp, mlp_pa = find(rf"MLP trained the same way {NUM} / {NUM} mm", text, "MLP figures").groups()
+    check(mlp, ev["mlp_baseline"]["noisy"]["mpjpe"], "MLP noisy MPJPE")
+    check(mlp_pa, ev["mlp_baseline"]["noisy"]["p_mpjpe"], "MLP noisy P-MPJPE")
+    check(find(rf"\({NUM}% lower for PGFormer\)", text, "goal").group(1), 100 * ev["goal"]["reduction"], "reduction")
+    assert ev["meta"]["headline_variant"] == "flip" and "flip averaging" in text
+
+
+def test_training_commands_use_the_epochs_the_shipped_runs_finished():
+    pg = _json("weights/pgformer.json")["meta"]
+    dp = _json("weights/diffpyramid.json")["meta"]
+    mlp = _json("weights/eval.json")["mlp_baseline"]["training"]
+    text = " ".join(_section("### Training").split())
+    shown = int(find(r"--preset openmocap_pgformer --epochs (\d+) --out", text, "README training command").group(1))
+    assert shown == _stage(pg, "lift")["epochs_done"], f"README: --epochs {shown} for openmocap_pgformer"
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    epochs = int(find(r"\nEPOCHS \?= (\d+)", makefile, "Makefile EPOCHS").group(1))
+    assert epochs == _stage(pg, "lift")["epochs_done"] == mlp["epochs_done"], "make weights: PGFormer / MLP epochs"
+    denoiser = int(find(r"--preset openmocap_diffpyramid [^\n]*\n?[^\n]*--epochs (\d+)", makefile, "denoiser").group(1))
+    assert denoiser == _stage(dp, "denoiser")["epochs_done"], f"make weights: denoiser --epochs {denoiser}"
+
+
+# -- the model card -------------------------------------------------------------------------------
+def test_model_card_is_what_its_generator_writes_now():
+    licences = REPO / ".." / "shared" / "data" / "LICENSES.md"
+    if not licences.is_file():
+        pytest.skip("the data's LICENSES.md (../shared/data) is not on this machine")
+    from weights.make_model_card import build_card
+
+    expected = build_card(REPO / "weights", REPO / "weights" / "eval.json", licences)
+    assert CARD_PATH.read_text(encoding="utf-8") == expected, "run weights/make_model_card.py"
+
+
+def test_model_card_training_epochs_and_commands_agree():
+    card = CARD_PATH.read_text(encoding="utf-8")
+    metas = {name: _json(f"weights/{name}.json")["meta"] for name in ("pgformer", "diffpyramid")}
+    mlp = _json("weights/eval.json")["mlp_baseline"]["training"]
+    done = {s["preset"]: s["epochs_done"] for m in metas.values() for s in m["training"]}
+    done[mlp["preset"]] = mlp["epochs_done"]
+    training = _section("## Training", card)
+    rows = _table_rows(training, r"lift|denoiser")
+    assert rows, "no training table in the card"
+    for cells in rows:
+        assert cells[2].isdigit() and int(cells[2]) == done[cells[1]], f"card: {cells[1]} shows {cells[2]} epochs"
+    commands = re.findall(r"--preset (\S+)[^\n`]* --epochs (\d+)", card) + \
+        re.findall(r"--resume runs/(\S+) --epochs (\d+)", card)
+    assert len(commands) >= 4
+    for preset, epochs in commands:
+        assert int(epochs) == done[preset], f"card: a command for {preset} says --epochs {epochs}"
+    line = find(r"The MLP baseline: preset \S+, (\d+) epochs", card, "MLP line").group(1)
+    assert int(line) == mlp["epochs_done"], f"card: the MLP baseline's {line} epochs"
+
+
+# -- the CMU converter ----------------------------------------------------------------------------
+def test_readme_states_the_converters_constants_and_joint_table():
+    from lifter.data import cmu_bvh
+
+    text = _section("#### The open mocap data")
+    flat = " ".join(text.split())
+    check(find(rf"1/0\.45 inch = {NUM} mm", flat, "unit").group(1), cmu_bvh.CMU_MM_PER_UNIT, "mm per unit")
+    check(find(rf"keeps {NUM} frames per second", flat, "fps").group(1), cmu_bvh.DEFAULT_FPS, "fps")
+    check(find(rf"moved less than {NUM} mm", flat, "min move").group(1), cmu_bvh.DEFAULT_MIN_MOVE_MM, "min move")
+    val, test = find(r"number ends in (\d) go to validation and in (\d) to test", flat, "split rule").groups()
+    assert cmu_bvh.SPLIT_BY_LAST_DIGIT == {int(val): 1, int(test): 2}, "README: the default split rule"
+    documented: dict[str, set[str]] = {}
+    for cells in _table_rows(text, r"[a-z_, ]+"):
+        if cells[0] == "H36M-17 joint":
+            continue
+        joints = [j.strip() for j in cells[0].split(",")]
+        names = re.findall(r"`(\w+)`", cells[1])
+        if "End Site" in cells[1]:
+            names = [n + "_End" for n in names if n != "End"]
+        if len(joints) == len(names):
+            documented.update({j: {n} for j, n in zip(joints, names)})
+        else:
+            documented.update({j: set(names) for j in joints})
+    assert documented == {j: set(src) for j, src in cmu_bvh.CMU_TO_H36M.items()}, "README: the joint table"
+
+
+def test_card_reads_a_present_run_folder_and_reproduces_its_epochs(tmp_path):
+    from lifter.provenance import reproduce_command
+    from lifter.train_logs import write_metrics
+    from weights.make_model_card import current_stage, stage_commands
+
+    run = tmp_path / "runs" / "openmocap_mlp"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({
+        "stage": "lift", "preset": "openmocap_mlp", "epochs": 5, "seed": 0, "batch_size": 256,
+        "command": "lifter/train.py --preset openmocap_mlp --epochs 5 --out runs/openmocap_mlp"}))
+    row = {"lr": 1e-3, "train_loss": 1.0, "val_mpjpe_mm": 90.0, "val_p_mpjpe_mm": 70.0, "epoch_seconds": 60.0,
+           "samples_per_s": 100.0}
+    write_metrics(run / "metrics.csv", [{"epoch": e, "step": 10 * e, **row} for e in range(1, 8)])
+    recorded = {"run": "runs/openmocap_mlp", "epochs_done": 3, "epochs_planned": 5, "command": "stale"}
+    stage, where = current_stage(recorded, repo=tmp_path)
+    assert stage["epochs_done"] == 7 and stage["train_seconds"] == 420.0 and "run folder" in where
+    lines = stage_commands(stage)
+    assert lines[0] == "python lifter/train.py --preset openmocap_mlp --epochs 7 --out runs/openmocap_mlp"
+    assert lines[1].endswith("--resume runs/openmocap_mlp --epochs 7") and "continued with --resume" in lines[2]
+    assert current_stage(recorded, repo=tmp_path / "elsewhere")[0] is recorded  # no run folder: as recorded
+    assert reproduce_command("python lifter/train.py --preset x", 4) == "python lifter/train.py --preset x --epochs 4"
+    with pytest.raises(ValueError, match="epochs"):
+        reproduce_command("python lifter/train.py --preset x --epochs 3", 0)
