@@ -15,6 +15,8 @@ from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 
+from lifter.keypoints import joint_present
+
 
 @dataclass(eq=False)  # compared by identity (element-wise array equality is not a bool)
 class PersonPose:
@@ -50,13 +52,13 @@ class PersonPose:
                        score: float | None = None) -> "PersonPose | None":
         """A person from (K, 2) pixel keypoints and (K,) scores, or None if no keypoint is found.
 
-        Scores are clipped to [0, 1] (NaN -> 0); a joint with a NaN coordinate gets score 0 and a
-        joint with score 0 gets NaN coordinates, so both mark it missing. The box bounds the
+        Scores are clipped to [0, 1] (NaN -> 0); a joint that is not present
+        (lifter.keypoints.joint_present) gets NaN coordinates and score 0. The box bounds the
         found joints. score: the person's confidence; None -> the mean of the K scores.
         """
         xy = np.array(xy, dtype=np.float32)  # copies: the caller's arrays are not modified
         scores = np.clip(np.nan_to_num(np.asarray(scores, dtype=np.float32), nan=0.0), 0.0, 1.0)
-        found = np.isfinite(xy).all(axis=1) & (scores > 0)
+        found = joint_present(xy, scores)
         if not found.any():
             return None
         xy[~found] = np.nan

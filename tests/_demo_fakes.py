@@ -47,11 +47,8 @@ def pixels_of(pose3d: np.ndarray, width: int, height: int, centre_x: float | Non
 
 
 def person(xy: np.ndarray, scores: np.ndarray) -> PersonPose:
-    """A PersonPose with its box from the finite keypoints and its score the mean keypoint score."""
-    ok = np.isfinite(xy).all(-1)
-    box = np.concatenate([xy[ok].min(0), xy[ok].max(0)]).astype(np.float32)
-    return PersonPose(xy=xy.astype(np.float32), scores=scores.astype(np.float32), box=box,
-                      score=float(np.nan_to_num(scores).mean()))
+    """A PersonPose of these keypoints (its box from the present ones, its score their mean)."""
+    return PersonPose.from_keypoints(xy, scores)
 
 
 class FakeDetector:
