@@ -20,7 +20,8 @@ For each size, in two fresh processes (so that peak RSS is that of one run):
 Then the full pipeline on the ``--long-size`` copy looped ``--loops`` times (FFmpeg stream copy):
 peak RSS against the same copy played once. With ``--two-people``, that video (e.g. the Sports2D
 clip, two people in most frames) is measured the same way at 1280x720 ("two_people_1280x720").
-Every run uses the demo's default options (everyone tracked, up to DEFAULT_MAX_PEOPLE).
+The ``--video`` runs use ``--max-people`` (e.g. 1: the single-person mode), the two-people run the
+demo's defaults (everyone tracked, up to DEFAULT_MAX_PEOPLE).
 
 Printed as a table with the targets at 1280x720 (one person: end to end >= 30 fps and >= 0.7 x
 the detector-only fps, render <= 8 ms per frame; two people: end to end >= 25 fps; peak RSS of
@@ -92,13 +93,14 @@ def _peak_rss_mb() -> float:
     return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
 
 
-def worker(kind: str, video: Path, out_dir: Path, max_frames: int | None = None, preset: str | None = None) -> dict:
+def worker(kind: str, video: Path, out_dir: Path, max_frames: int | None = None, preset: str | None = None,
+           max_people: int | None = None) -> dict:
     """kind "pipeline": the full pipeline with rendering; "detect": decode + detect only.
     preset: libx264 preset of the output (None: the pipeline's default)."""
     from demo.pipeline import Options, make_detector, run
     from demo.video import FrameReader
 
-    options = Options(progress=False, max_frames=max_frames)
+    options = Options(progress=False, max_frames=max_frames, max_people=max_people)
     if preset is not None:
         options = replace(options, preset=preset)
     detector = make_detector(options)
@@ -124,12 +126,14 @@ def worker(kind: str, video: Path, out_dir: Path, max_frames: int | None = None,
         detector.close()
 
 
-def _measure(kind: str, video: Path, tmp: Path, max_frames: int | None, preset: str | None) -> dict:
+def _measure(kind: str, video: Path, tmp: Path, max_frames: int | None, preset: str | None,
+             max_people: int | None = None) -> dict:
     """Run ``worker(kind, video)`` in a fresh Python process and return its figures."""
     out = tmp / f"{kind}_{video.stem}.json"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--video", str(video),
            "--json", str(out)] + ([] if max_frames is None else ["--frames", str(max_frames)]) \
-        + ([] if preset is None else ["--preset", preset])
+        + ([] if preset is None else ["--preset", preset]) \
+        + ([] if max_people is None else ["--max-people", str(max_people)])
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0 or not out.is_file():
         lines = proc.stderr.strip().splitlines()
@@ -175,7 +179,7 @@ def parse_size(text: str) -> tuple[int, int]:
 # --- the benchmark -----------------------------------------------------------------------------------
 
 def bench(video: Path, sizes: list[str], long_size: str, loops: int, max_frames: int | None = None,
-          preset: str | None = None, two_people: Path | None = None) -> dict:
+          preset: str | None = None, two_people: Path | None = None, max_people: int | None = None) -> dict:
     """Every measurement (see the module docstring); sizes: "WxH" or "native"; max_frames: per
     run, the looped video getting ``loops`` times as many (None: whole videos)."""
     info = probe(video)
@@ -201,7 +205,9 @@ def bench(video: Path, sizes: list[str], long_size: str, loops: int, max_frames:
         measured: dict[tuple[str, str], dict] = {}
         for size, kind in tqdm(runs, desc="benchmark runs", unit="run", file=sys.stderr):
             limit = None if max_frames is None else max_frames * (loops if size == "long" else 1)
-            measured[size, kind] = _measure(kind, looped if size == "long" else inputs[size], tmp, limit, preset)
+            people = None if size == TWO_PEOPLE else max_people  # the two-people clip: the defaults
+            measured[size, kind] = _measure(kind, looped if size == "long" else inputs[size], tmp, limit, preset,
+                                            people)
             if kind == "pipeline":
                 meta = {"lifter": measured[size, kind]["lifter"], "preset": measured[size, kind]["preset"]}
         for size, kind in runs:
@@ -217,7 +223,7 @@ def bench(video: Path, sizes: list[str], long_size: str, loops: int, max_frames:
                                  "frames_10x": ten["frames"], "peak_rss_mb_1x": one["peak_rss_mb"],
                                  "peak_rss_mb_10x": ten["peak_rss_mb"], "end_to_end_fps_10x": ten["fps"]}
     machine = load.report()
-    meta.update(video=str(video), two_people_video=str(two_people) if two_people else None, native_size=native, cpus=machine["cpus"],
+    meta.update(max_people=max_people, video=str(video), two_people_video=str(two_people) if two_people else None, native_size=native, cpus=machine["cpus"],
                 load_average_before=machine["load_average_before"],
                 load_average_after=machine["load_average_after"], machine=machine)
     results["targets"] = targets(results)
@@ -273,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--video", type=Path, required=True, help="the real video to measure (one person)")
+    p.add_argument("--max-people", type=int, default=None,
+                   help="the demo's --max-people for the --video runs (default: the demo's default); the "
+                        "--two-people run always uses the defaults")
     p.add_argument("--two-people", type=Path, default=None,
                    help="a real video with two people, also measured at 1280x720 (e.g. sample_videos/demo.mp4)")
     p.add_argument("--json", type=Path, default=None, help="also save the figures here (JSON)")
@@ -293,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.worker:  # internal: one measurement in this fresh process, figures to --json
             with tempfile.TemporaryDirectory(prefix="pipeline_speed_run_") as tmp:
-                figures = worker(args.worker, args.video, Path(tmp), args.frames, args.preset)
+                figures = worker(args.worker, args.video, Path(tmp), args.frames, args.preset, args.max_people)
             args.json.write_text(json.dumps(figures))
             return 0
         if args.loops < 2:
@@ -306,8 +315,10 @@ def main(argv: list[str] | None = None) -> int:
         probe(args.video)
         if args.two_people is not None:
             probe(args.two_people)
+        if args.max_people is not None and args.max_people < 1:
+            raise BenchError("--max-people must be at least 1")
         results = bench(args.video, args.sizes, args.long_size, args.loops, args.frames, args.preset,
-                        args.two_people)
+                        args.two_people, args.max_people)
     except (BenchError, VideoError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

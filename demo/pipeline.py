@@ -120,14 +120,14 @@ class Options:
 
 
 def make_detector(options: Options) -> DetectorLike:
-    """The detector named in the options (detectors.create_detector).
-
-    It looks for at least two people even when one is followed, so that the tracker sees the
-    others and the followed person is never swapped for someone else unnoticed.
-    """
+    """The detector named in the options (detectors.create_detector), looking for as many people
+    as are followed (``Options.people_cap``): each slot more costs the detector time (with
+    MediaPipe, a person-detector pass on every frame with a free slot). If the detector itself
+    moves from the followed person to someone else, the tracker sees a new person, and the
+    selection notes the change (demo.tracking.Selector)."""
     from detectors import create_detector
 
-    return create_detector(options.detector, max_people=max(2, options.people_cap), verbose=options.verbose,
+    return create_detector(options.detector, max_people=options.people_cap, verbose=options.verbose,
                            **options.detector_options)
 
 
