@@ -118,16 +118,24 @@ class Options:
             return 1
         return self.max_people if self.max_people is not None else DEFAULT_MAX_PEOPLE
 
+    @property
+    def detector_slots(self) -> int:
+        """How many people the detector looks for: as many as are followed, except for
+        ``person=ID``, whose ID is only known when everyone is tracked."""
+        if isinstance(self.person, int):
+            return self.max_people if self.max_people is not None else DEFAULT_MAX_PEOPLE
+        return self.people_cap
+
 
 def make_detector(options: Options) -> DetectorLike:
-    """The detector named in the options (detectors.create_detector), looking for as many people
-    as are followed (``Options.people_cap``): each slot more costs the detector time (with
+    """The detector named in the options (detectors.create_detector), looking for
+    ``Options.detector_slots`` people: each slot more costs the detector time (with
     MediaPipe, a person-detector pass on every frame with a free slot). If the detector itself
     moves from the followed person to someone else, the tracker sees a new person, and the
     selection notes the change (demo.tracking.Selector)."""
     from detectors import create_detector
 
-    return create_detector(options.detector, max_people=options.people_cap, verbose=options.verbose,
+    return create_detector(options.detector, max_people=options.detector_slots, verbose=options.verbose,
                            **options.detector_options)
 
 

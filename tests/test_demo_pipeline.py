@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from _demo_fakes import ExplodingLifter, FakeDetector, FakeLifter, expected_lift_xy, make_video
-from demo.pipeline import STAGES, Options, run, timing_summary
+from demo.pipeline import DEFAULT_MAX_PEOPLE, STAGES, Options, make_detector, run, timing_summary
 from demo.stages import OrderedStage
 from demo.video import VideoError, iter_frames, probe
 
@@ -62,6 +62,17 @@ def test_max_people_and_person_keep_the_right_tracks(tmp_path):
     only = run(video, replace(QUIET, person=2), detector=FakeDetector(people=3), lifter=FakeLifter())
     assert only.track_ids.tolist() == [2]
     np.testing.assert_array_equal(only.keypoints_2d[0], three.keypoints_2d[1])
+
+
+@pytest.mark.parametrize("flags, slots", [({}, DEFAULT_MAX_PEOPLE), ({"max_people": 2}, 2),
+                                          ({"person": "largest"}, 1), ({"person": 3}, DEFAULT_MAX_PEOPLE)])
+def test_the_detector_looks_for_the_people_followed(monkeypatch, flags, slots):
+    import detectors
+
+    asked = {}
+    monkeypatch.setattr(detectors, "create_detector", lambda name, **kw: asked.update(kw) or FakeDetector())
+    make_detector(Options(**flags))
+    assert asked["max_people"] == slots  # a track ID needs everyone tracked
 
 
 def test_every_frame_empty(tmp_path):
