@@ -38,7 +38,7 @@ import contextlib
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
@@ -86,7 +86,7 @@ class Options:
     DEFAULT_MAX_PEOPLE); person: keep only this track ID, or "largest" (the most prominent
     person, as max_people=1). max_gap_s: a person who disappears and comes back within this
     many seconds keeps their ID. min_score: joints with a lower detector score are treated as
-    missing when lifting and drawn as low confidence. chunk: frames lifted per batch (and
+    missing when lifting and drawn as low confidence (it overrides ``render.min_score``). chunk: frames lifted per batch (and
     frames held in memory while rendering). max_frames: stop after this many frames (None:
     all). progress: show a progress bar. verbose: let the detector backend log. render: the
     renderer's style; preset, crf: libx264 settings of the output.
@@ -161,7 +161,8 @@ class RenderSink:
         count = info.frame_count if info.frame_count > 0 else None
         if options.max_frames is not None and count is not None:
             count = min(count, options.max_frames)
-        self.renderer = Renderer(info.width, info.height, float(info.fps), count, options.render)
+        style = replace(options.render, min_score=options.min_score)  # drawn as lifted: one threshold
+        self.renderer = Renderer(info.width, info.height, float(info.fps), count, style)
         width, height = self.renderer.size
         self.writer = VideoWriter(path, width, height, info.fps, preset=options.preset, crf=options.crf)
         self.seconds = 0.0  # shrinking and drawing (each call from one thread at a time)

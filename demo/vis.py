@@ -165,7 +165,7 @@ def _options(args: argparse.Namespace):
         max_frames=args.max_frames,
         progress=not args.no_progress,
         verbose=args.verbose,
-        render=RenderStyle(panel_height=args.panel_height, max_width=args.max_width, min_score=args.min_score,
+        render=RenderStyle(panel_height=args.panel_height, max_width=args.max_width,
                            azimuth_deg=args.azimuth, elevation_deg=args.elevation),
         preset=args.preset,
         crf=args.crf,
