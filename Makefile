@@ -30,12 +30,14 @@ samples: $(VENV)/.installed
 demo: $(VENV)/.installed samples
 	$(PY) demo/vis.py --video $(VIDEO)
 
-# The two benchmarks of the README, with its commands; each JSON records the machine's load
+# The README's benchmarks, with its commands; each JSON records the machine's load
 # (a run on a busy machine is marked "valid": false; add --require-idle to refuse it instead).
 bench: $(VENV)/.installed samples
 	$(PY) bench/lifter_speed.py --json bench/lifter_speed.json --rounds 2
-	$(PY) bench/pipeline_speed.py --video sample_videos/cam01.mp4 --max-people 1 --two-people sample_videos/demo.mp4 --sizes 720x1280 --long-size 720x1280 --loops 5 --json bench/pipeline_speed.json
+	$(PY) bench/pipeline_speed.py --video sample_videos/cam01.mp4 --max-people 1 --two-people sample_videos/demo.mp4 --sizes 720x1280 --long-size 720x1280 --loops 5 --repeat 3 --json bench/pipeline_speed.json
 	$(PY) bench/identity_check.py --json bench/identity_check.json
+	$(PY) bench/motion_quality.py --json bench/motion_quality.json
+	$(PY) bench/camera_check.py --json bench/camera_check.json
 
 # The shipped weights (weights/), trained on ../shared/data (not in git; README "The open mocap
 # data") with the epochs the shipped runs finished (weights/*.json, MODEL_CARD.md; kept in step by

@@ -2,7 +2,7 @@
 
     python bench/pipeline_speed.py --video ONE_PERSON.mp4 [--two-people TWO_PEOPLE.mp4] --json OUT.json
                                    [--sizes native 1280x720 1920x1080] [--long-size 1280x720]
-                                   [--loops 10] [--preset P] [--frames N]
+                                   [--loops 10] [--preset P] [--frames N] [--repeat N]
 
 Runs the real pipeline: MediaPipe BlazePose (full), the shipped lifter "pgformer"
 (weights/pgformer.safetensors; when that file is missing, a randomly initialised PGFormer of the
@@ -11,10 +11,12 @@ same, its poses are meaningless) and the default renderer and H.264 encoder, wri
 side-by-side mp4 to a temporary folder. The video is measured at its own size ("native") and
 scaled with FFmpeg to each other size of ``--sizes`` (made once in a temporary folder).
 
-For each size, in two fresh processes (so that peak RSS is that of one run):
-- the full pipeline: ms per frame of each stage's own busy time (Result.timings_ms: decode,
-  detect, convert, lift, world, render, encode; see demo.pipeline), end-to-end frames per second
-  (frames over the wall clock of run(), models already loaded) and the process's peak RSS;
+For each size, in two fresh processes (so that peak RSS is that of one run), each run
+``--repeat`` times (a shared machine's speed varies from run to run: the run with the median
+fps is kept, every run's fps recorded):
+- the full pipeline: ms per frame of each stage's own busy time (Result.timings_ms: one per
+  demo.pipeline.STAGES), end-to-end frames per second (frames over the wall clock of run(),
+  models already loaded) and the process's peak RSS;
 - decode + detect alone (demo.video.FrameReader feeding the same detector, nothing else):
   detector-only frames per second.
 Then the full pipeline on the ``--long-size`` copy looped ``--loops`` times (FFmpeg stream copy):
@@ -52,10 +54,10 @@ if str(REPO) not in sys.path:
 
 from tqdm import tqdm  # noqa: E402
 
+from demo.pipeline import STAGES as STAGE_KEYS  # noqa: E402
 from demo.video import VideoError, ffmpeg_exe, probe  # noqa: E402
 from lifter.machine import BusyMachine, MachineLoad, describe, judge  # noqa: E402
 
-STAGE_KEYS = ("decode", "detect", "track", "convert", "lift", "world", "render", "encode")
 TWO_PEOPLE = "two_people_1280x720"
 SHIPPED = REPO / "weights" / "pgformer.safetensors"
 FALLBACK_PRESET = "openmocap_pgformer"
@@ -178,10 +180,21 @@ def parse_size(text: str) -> tuple[int, int]:
 
 # --- the benchmark -----------------------------------------------------------------------------------
 
+def _median_run(runs: list[dict]) -> dict:
+    """Of several runs of one measurement, the one with the median frames per second (the
+    lower middle one for an even count), with every run's fps added as "fps_runs"."""
+    ranked = sorted(runs, key=lambda r: r["fps"])
+    chosen = dict(ranked[(len(ranked) - 1) // 2])
+    chosen["fps_runs"] = [r["fps"] for r in runs]
+    return chosen
+
+
 def bench(video: Path, sizes: list[str], long_size: str, loops: int, max_frames: int | None = None,
-          preset: str | None = None, two_people: Path | None = None, max_people: int | None = None) -> dict:
+          preset: str | None = None, two_people: Path | None = None, max_people: int | None = None,
+          repeat: int = 1) -> dict:
     """Every measurement (see the module docstring); sizes: "WxH" or "native"; max_frames: per
-    run, the looped video getting ``loops`` times as many (None: whole videos)."""
+    run, the looped video getting ``loops`` times as many (None: whole videos); repeat: fresh
+    runs of each measurement but the looped one, of which the median one is kept."""
     info = probe(video)
     native = f"{info.width}x{info.height}"
     long_size = native if long_size == "native" else long_size
@@ -206,8 +219,9 @@ def bench(video: Path, sizes: list[str], long_size: str, loops: int, max_frames:
         for size, kind in tqdm(runs, desc="benchmark runs", unit="run", file=sys.stderr):
             limit = None if max_frames is None else max_frames * (loops if size == "long" else 1)
             people = None if size == TWO_PEOPLE else max_people  # the two-people clip: the defaults
-            measured[size, kind] = _measure(kind, looped if size == "long" else inputs[size], tmp, limit, preset,
-                                            people)
+            source = looped if size == "long" else inputs[size]
+            measured[size, kind] = _median_run([_measure(kind, source, tmp, limit, preset, people)
+                                                for _ in range(1 if size == "long" else repeat)])
             if kind == "pipeline":
                 meta = {"lifter": measured[size, kind]["lifter"], "preset": measured[size, kind]["preset"]}
         for size, kind in runs:
@@ -215,7 +229,8 @@ def bench(video: Path, sizes: list[str], long_size: str, loops: int, max_frames:
                 continue
             full, det = measured[size, "pipeline"], measured[size, "detect"]
             results[size] = {"ms_per_frame": full["ms_per_frame"], "end_to_end_fps": full["fps"],
-                             "detector_only_fps": det["fps"], "peak_rss_mb": full["peak_rss_mb"],
+                             "end_to_end_fps_runs": full["fps_runs"], "detector_only_fps": det["fps"],
+                             "detector_only_fps_runs": det["fps_runs"], "peak_rss_mb": full["peak_rss_mb"],
                              "frames": full["frames"], "people": full["people"],
                              "frames_with_two_people": full["frames_with_two"]}
         one, ten = measured[long_size, "pipeline"], measured["long", "pipeline"]
@@ -223,7 +238,7 @@ def bench(video: Path, sizes: list[str], long_size: str, loops: int, max_frames:
                                  "frames_10x": ten["frames"], "peak_rss_mb_1x": one["peak_rss_mb"],
                                  "peak_rss_mb_10x": ten["peak_rss_mb"], "end_to_end_fps_10x": ten["fps"]}
     machine = load.report()
-    meta.update(max_people=max_people, video=str(video), two_people_video=str(two_people) if two_people else None, native_size=native, cpus=machine["cpus"],
+    meta.update(repeat=repeat, max_people=max_people, video=str(video), two_people_video=str(two_people) if two_people else None, native_size=native, cpus=machine["cpus"],
                 load_average_before=machine["load_average_before"],
                 load_average_after=machine["load_average_after"], machine=machine)
     results["targets"] = targets(results)
@@ -297,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="libx264 preset of the output video (default: the demo's, demo.video.DEFAULT_PRESET)")
     p.add_argument("--require-idle", action="store_true",
                    help="refuse (exit 3, write nothing) when other programs kept the machine busy")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="fresh runs of each measurement (the looped video's excepted); the median run is kept "
+                        "(default: %(default)s)")
     p.add_argument("--worker", choices=("pipeline", "detect"), default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     try:
@@ -317,8 +335,10 @@ def main(argv: list[str] | None = None) -> int:
             probe(args.two_people)
         if args.max_people is not None and args.max_people < 1:
             raise BenchError("--max-people must be at least 1")
+        if args.repeat < 1:
+            raise BenchError("--repeat must be at least 1")
         results = bench(args.video, args.sizes, args.long_size, args.loops, args.frames, args.preset,
-                        args.two_people, args.max_people)
+                        args.two_people, args.max_people, args.repeat)
     except (BenchError, VideoError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

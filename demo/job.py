@@ -29,7 +29,7 @@ from typing import Any
 
 from demo import manifest
 from demo.errors import BatchError, ModelError, one_line
-from demo.outputs import JSON_NAME, NPZ_NAME, write_outputs
+from demo.outputs import FORMAT_VERSION, JSON_NAME, NPZ_NAME, write_outputs
 from demo.pipeline import Options
 from demo.runner import Models, factory_name
 
@@ -100,8 +100,8 @@ def output_settings(settings: JobSettings, models: Models) -> dict[str, Any]:
     return {
         "detector": o.detector, "detector_options": o.detector_options, "lifter": o.lifter, "files": files,
         "flip": o.flip, "max_people": o.max_people, "person": o.person, "max_gap_s": o.max_gap_s,
-        "min_score": o.min_score, "max_frames": o.max_frames, "render": o.render, "preset": o.preset,
-        "crf": o.crf, "video": settings.video, "models": factory_name(models.factory),
+        "min_score": o.min_score, "motion": o.motion, "max_frames": o.max_frames, "render": o.render, "preset": o.preset,
+        "crf": o.crf, "video": settings.video, "outputs_format": FORMAT_VERSION, "models": factory_name(models.factory),
     }
 
 

@@ -1,4 +1,4 @@
-"""One video through the whole chain, as a Python API: frames -> people -> tracks -> 3D -> (video).
+"""One video through the whole chain, as a Python API: frames -> people -> tracks -> 3D world -> (video).
 
     from demo.pipeline import Options, run
     result = run("clip.mp4", Options(), detector=det, lifter=lifter)            # arrays + metadata
@@ -10,26 +10,28 @@ Stages, in the order the data flows (each in its own module):
     detect   detectors (Detector)        frame -> every person's 2D keypoints (detector layout)
     track    demo.tracking               people -> stable track IDs; which tracks are kept
     convert  lifter.keypoints            detector layout -> H36M-17, which joints are present
-    lift     demo.lifting                (frame, person) pairs of a chunk -> 3D, one batch
-    world    demo.post                   camera frame -> world view, people side by side
+    repair   demo.repair                 each track's 2D: swaps, outliers, short gaps
+    lift     demo.lifting                every (track, frame) pair -> root-relative 3D, in batches
+    world    demo.motion                 smoothing, constant bones, root trajectory, ground, world
     render   demo.render + demo.video    the side-by-side frame -> H.264 encoder (own process)
 
-The calling thread decodes (the reader thread feeds it), detects, tracks and converts every
-frame; every ``Options.chunk`` frames the chunk goes to one background thread
-(demo.stages.OrderedStage) that lifts, places and draws it while the next chunk is detected.
-MediaPipe, OpenCV, torch and pipe writes release the GIL, so the stages share the cores of a
-small machine. Memory is bounded whatever the video's length: the reader holds a few decoded
-frames, and at most two chunks of frames already shrunk to the output's left panel are held
-(none when not rendering); the per-frame keypoint arrays are kept. Results do not depend on the
-threads: frames are detected and tracked in order and chunks are lifted in order.
+Two passes over the video. Pass 1: the calling thread detects, tracks and converts every frame
+while the reader thread decodes the next and a third thread lifts the rows found so far, every
+``Options.chunk`` of them (demo.stages.OrderedStage); only the per-frame arrays are kept. Then the
+post-processing (demo.motion) works on whole tracks: zero-phase smoothing, each track's bone
+lengths and the ground need the whole clip; only the rows the 2D repair changed are lifted again. Pass 2 (only when rendering): the video is decoded
+again and each frame drawn with its people in the world and piped to the encoder; drawing and
+encoding overlap (demo.stages.OrderedStage). Memory is bounded whatever the video's length: a
+few decoded frames and the per-frame arrays. Results do not depend on the threads.
 
 Timings (Result.timings_ms, ms per frame): each stage's own busy time divided by the frame count;
-``total`` is the wall clock divided by the frame count (the stages overlap).
+``total`` is the wall clock divided by the frame count (stages of one pass overlap).
 
 A person is valid in a frame when at least one of their H36M-17 joints is present
-(lifter.keypoints.joint_present); missing joints, and joints scored below ``Options.min_score``,
-are filled before lifting (demo.lifting) and the latter drawn as low confidence.
-Nothing fails when no frame has a person (the lifter is then not called).
+(lifter.keypoints.joint_present) or the frame was filled by the 2D repair; missing joints, and
+joints scored below ``Options.min_score``, are filled before lifting (demo.lifting) and the
+latter drawn as low confidence. Nothing fails when no frame has a person (the lifter is then not
+called).
 """
 
 from __future__ import annotations
@@ -46,19 +48,22 @@ import numpy as np
 from tqdm import tqdm
 
 from demo.lifting import LifterLike, lift_pixels
+from demo.motion import Motion, MotionSettings, WORLD_GROUND, process
 from demo.outputs import Result, most_prominent
-from demo.post import place_people, to_world_view
-from demo.render import DrawnPerson, Renderer, RenderStyle
+from demo.render import DrawnPerson, Renderer, RenderStyle, Scene
 from demo.stages import OrderedStage
 from demo.tracking import Selector, Tracker
 from demo.video import DEFAULT_PRESET, FrameReader, VideoError, VideoInfo, VideoWriter
 from lifter.keypoints import LIFT_MIN_SCORE, joint_present, to_h36m17
 
 #: pipeline stages reported in Result.timings_ms (milliseconds per frame)
-STAGES: tuple[str, ...] = ("decode", "detect", "track", "convert", "lift", "world", "render", "encode")
+STAGES: tuple[str, ...] = ("decode", "detect", "track", "convert", "repair", "lift", "world", "render", "encode")
 
 #: people followed at most when --max-people is not given (detection cost grows with each slot)
 DEFAULT_MAX_PEOPLE = 4
+
+#: seconds of pelvis history drawn as a trail behind each person in the 3D panel
+TRAIL_S = 1.0
 
 
 class DetectorLike(Protocol):
@@ -86,10 +91,11 @@ class Options:
     DEFAULT_MAX_PEOPLE); person: keep only this track ID, or "largest" (the most prominent
     person, as max_people=1). max_gap_s: a person who disappears and comes back within this
     many seconds keeps their ID. min_score: joints with a lower detector score are treated as
-    missing when lifting and drawn as low confidence (it overrides ``render.min_score``). chunk: frames lifted per batch (and
-    frames held in memory while rendering). max_frames: stop after this many frames (None:
-    all). progress: show a progress bar. verbose: let the detector backend log. render: the
-    renderer's style; preset, crf: libx264 settings of the output.
+    missing when lifting and drawn as low confidence (it overrides ``render.min_score``).
+    motion: the post-processing (demo.motion.MotionSettings: repair, smoothing, bones, camera,
+    ground). chunk: (track, frame) rows per lifter call. max_frames: stop after this many frames
+    (None: all). progress: show a progress bar. verbose: let the detector backend log. render:
+    the renderer's style; preset, crf: libx264 settings of the output.
     """
 
     detector: str = "blazepose"
@@ -103,7 +109,8 @@ class Options:
     person: int | str | None = None
     max_gap_s: float = 2.0
     min_score: float = LIFT_MIN_SCORE
-    chunk: int = 64
+    motion: MotionSettings = MotionSettings()
+    chunk: int = 256
     max_frames: int | None = None
     progress: bool = True
     verbose: bool = False
@@ -147,41 +154,41 @@ def make_lifter(options: Options) -> LifterLike:
                        denoiser=options.denoiser)
 
 
+def scene_of(motion: Motion) -> Scene:
+    """What the 3D panel shows for the whole clip: the world's extent, whether it has a ground,
+    and where the video's camera stands (demo.render.Scene)."""
+    ground = motion.camera.kind == WORLD_GROUND
+    return Scene.from_world(motion.world, ground=ground,
+                            camera_position=motion.camera.position_world if ground else None)
+
+
 class RenderSink:
     """Draws output frames and encodes them into an H.264 mp4 at the video's exact fps.
 
     Built once per video: the renderer (demo.render, which owns the output size) and
-    the encoder (demo.video.VideoWriter, its own process). ``shrink`` reduces an input frame to
-    the output's left panel so that frames waiting for their 3D pose take little memory; ``draw``
-    renders one shrunk frame with its people and pipes it to the encoder; ``close`` finishes the
-    file (atomically); ``abort`` drops it.
+    the encoder (demo.video.VideoWriter, its own process). ``draw`` renders one input frame with
+    its people; ``write`` pipes a drawn frame to the encoder; ``close`` finishes the file
+    (atomically); ``abort`` drops it.
     """
 
-    def __init__(self, path: str | os.PathLike, info: VideoInfo, options: Options):
-        count = info.frame_count if info.frame_count > 0 else None
-        if options.max_frames is not None and count is not None:
-            count = min(count, options.max_frames)
+    def __init__(self, path: str | os.PathLike, info: VideoInfo, options: Options, num_frames: int,
+                 scene: Scene = Scene()):
         style = replace(options.render, min_score=options.min_score)  # drawn as lifted: one threshold
-        self.renderer = Renderer(info.width, info.height, float(info.fps), count, style)
+        self.renderer = Renderer(info.width, info.height, float(info.fps), num_frames, style, scene=scene)
         width, height = self.renderer.size
         self.writer = VideoWriter(path, width, height, info.fps, preset=options.preset, crf=options.crf)
-        self.seconds = 0.0  # shrinking and drawing (each call from one thread at a time)
+        self.seconds = 0.0  # drawing (from one thread)
 
-    def shrink(self, frame: np.ndarray) -> np.ndarray:
-        """An input RGB frame (H, W, 3) -> the left panel's size (h, w, 3), uint8."""
-        if frame.shape[1::-1] == self.renderer.panel_size:
-            return frame
+    def draw(self, frame: np.ndarray, index: int, people: Sequence[DrawnPerson]) -> np.ndarray:
+        """Frame ``index`` drawn: the input RGB frame, full size or already shrunk to the renderer's
+        ``panel_size``, and its people (input-frame pixels)."""
         t0 = time.perf_counter()
-        small = self.renderer.shrink(frame)
+        out = self.renderer.render(frame, index, people)
         self.seconds += time.perf_counter() - t0
-        return small
+        return out
 
-    def draw(self, small: np.ndarray, index: int, people: Sequence[DrawnPerson]) -> None:
-        """Render and encode frame ``index``: its shrunk frame and its people (input-frame pixels)."""
-        t0 = time.perf_counter()
-        out = self.renderer.render(small, index, people)
-        self.seconds += time.perf_counter() - t0
-        self.writer.write(out)
+    def write(self, drawn: np.ndarray) -> None:
+        self.writer.write(drawn)
 
     @property
     def encode_seconds(self) -> float:
@@ -201,65 +208,45 @@ class RenderSink:
             self.abort()
 
 
-@dataclass
-class _Chunk:
-    """Up to ``Options.chunk`` consecutive frames waiting to be lifted: per frame, the kept
-    people as (track ID, H36M-17 pixels (17, 2), scores (17,)), and the shrunk frame (or None)."""
-
-    start: int
-    people: list[list[tuple[int, np.ndarray, np.ndarray]]] = field(default_factory=list)
-    small: list[np.ndarray | None] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.people)
-
-
 class _Tracks:
-    """Every kept person's per-frame arrays, gathered chunk by chunk; ``result_arrays`` makes
-    the (P, T, ...) arrays of demo.outputs.Result, people ordered by track ID."""
+    """Every kept person's per-frame 2D keypoints, gathered frame by frame, and the 3D of the rows
+    lifted so far; ``arrays`` makes the (P, T, ...) arrays, people ordered by track ID."""
 
     def __init__(self) -> None:
-        self.rows: dict[int, list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self.rows: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
+        self.lifted: dict[tuple[int, int], np.ndarray] = {}  # (track ID, frame) -> (17, 3)
 
-    def add(self, track_id: int, frame: int, kp2d, scores, kp3d, world) -> None:
-        self.rows.setdefault(track_id, []).append((frame, kp2d, scores, kp3d, world))
+    def add(self, track_id: int, frame: int, kp2d: np.ndarray, scores: np.ndarray) -> None:
+        self.rows.setdefault(track_id, []).append((frame, kp2d, scores))
 
-    def result_arrays(self, num_frames: int) -> dict[str, np.ndarray]:
+    def arrays(self, num_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                               tuple[np.ndarray, np.ndarray]]:
+        """(track_ids (P,), keypoints (P,T,17,2) NaN-filled, scores (P,T,17), valid (P,T),
+        (3D of the rows lifted (P,T,17,3), which rows were lifted (P,T)))."""
         ids = sorted(self.rows)
         p, t = len(ids), num_frames
-        out = {
-            "keypoints_2d": np.full((p, t, 17, 2), np.nan, np.float32),
-            "scores": np.zeros((p, t, 17), np.float32),
-            "keypoints_3d": np.full((p, t, 17, 3), np.nan, np.float32),
-            "keypoints_3d_world": np.full((p, t, 17, 3), np.nan, np.float32),
-            "valid": np.zeros((p, t), bool),
-            "track_ids": np.array(ids, np.int64),
-        }
+        kp2d = np.full((p, t, 17, 2), np.nan, np.float32)
+        scores = np.zeros((p, t, 17), np.float32)
+        valid = np.zeros((p, t), bool)
+        kp3d = np.full((p, t, 17, 3), np.nan, np.float32)
+        lifted = np.zeros((p, t), bool)
         for i, track_id in enumerate(ids):
-            for frame, kp2d, scores, kp3d, world in self.rows[track_id]:
-                out["keypoints_2d"][i, frame] = kp2d
-                out["scores"][i, frame] = scores
-                out["keypoints_3d"][i, frame] = kp3d
-                out["keypoints_3d_world"][i, frame] = world
-                out["valid"][i, frame] = True
-        return out
+            for frame, xy, s in self.rows[track_id]:
+                kp2d[i, frame], scores[i, frame], valid[i, frame] = xy, s, True
+                pose = self.lifted.get((track_id, frame))
+                if pose is not None:
+                    kp3d[i, frame], lifted[i, frame] = pose, True
+        return np.array(ids, np.int64), kp2d, scores, valid, (kp3d, lifted)
 
 
 class _Progress:
-    """One progress bar per video: frames finished (lifted, and drawn when rendering), with the
-    frames detected so far in the bar's text."""
+    """One progress bar per pass over the video (detecting, then drawing), in frames."""
 
-    def __init__(self, options: Options, total: int | None, name: str):
-        self.bar = tqdm(total=total, desc=name, unit="frame", leave=None, disable=not options.progress,
+    def __init__(self, options: Options, total: int | None, name: str, what: str):
+        self.bar = tqdm(total=total, desc=f"{name} {what}", unit="frame", leave=None, disable=not options.progress,
                         dynamic_ncols=True, file=sys.stderr)
-        self.detected = 0
 
-    def frame_detected(self) -> None:
-        self.detected += 1
-        if self.detected % 8 == 0:
-            self.bar.set_postfix_str(f"detected {self.detected}", refresh=False)
-
-    def frames_done(self, n: int) -> None:
+    def update(self, n: int = 1) -> None:
         self.bar.update(n)
 
     def close(self) -> None:
@@ -295,21 +282,23 @@ def convert_people(people: Sequence[Any], layout: str) -> tuple[np.ndarray, np.n
             np.where(present, s17, 0.0).astype(np.float32))
 
 
-class _Job:
-    """The state of one run: the models, the stages' timings, the tracks gathered so far."""
+class _Detection:
+    """Pass 1: detect, track, select and convert the people of each frame; keeps their 2D. Every
+    ``Options.chunk`` rows, a background thread lifts them while detection goes on (demo.motion
+    keeps those the 2D repair leaves unchanged)."""
 
     def __init__(self, options: Options, detector: DetectorLike, lifter: LifterLike, info: VideoInfo,
-                 sink: RenderSink | None, progress: _Progress):
+                 lift_stage: OrderedStage | None = None):
         self.options, self.detector, self.lifter, self.info = options, detector, lifter, info
-        self.sink, self.progress = sink, progress
-        self.seconds = dict.fromkeys(STAGES, 0.0)
+        self.seconds = dict.fromkeys(("detect", "track", "convert", "lift"), 0.0)
         self.tracks = _Tracks()
         self.tracker = Tracker(float(info.fps), max_gap_s=options.max_gap_s)
         self.selector = Selector(options.people_cap, options.person, tracker=self.tracker, fps=float(info.fps),
                                  max_gap_s=options.max_gap_s)
+        self.lift_stage = lift_stage
+        self.pending: list[tuple[int, int, np.ndarray, np.ndarray]] = []
 
-    def frame(self, index: int, frame: np.ndarray, time_s: float, chunk: _Chunk) -> None:
-        """Detect, track, select and convert the people of one frame into the chunk."""
+    def frame(self, index: int, frame: np.ndarray, time_s: float) -> None:
         t0 = time.perf_counter()
         people = [p for p in self.detector.detect(frame, time_s)  # a person without any joint is nobody
                   if joint_present(p.xy, p.scores).any()]
@@ -319,52 +308,82 @@ class _Job:
         keep = [k for k, i in enumerate(ids) if i in kept]
         t2 = time.perf_counter()
         xy17, s17 = convert_people([people[k] for k in keep], self.detector.layout)
-        chunk.people.append([(ids[k], xy17[n], s17[n]) for n, k in enumerate(keep)])
-        chunk.small.append(self.sink.shrink(frame) if self.sink is not None else None)
+        for n, k in enumerate(keep):
+            if joint_present(xy17[n], s17[n]).any():
+                self.tracks.add(ids[k], index, xy17[n], s17[n])
+                self.pending.append((ids[k], index, xy17[n], s17[n]))
         t3 = time.perf_counter()
         self.seconds["detect"] += t1 - t0
         self.seconds["track"] += t2 - t1
         self.seconds["convert"] += t3 - t2
-        self.progress.frame_detected()
+        if len(self.pending) >= self.options.chunk:
+            self.flush()
 
-    def finish_chunk(self, chunk: _Chunk) -> None:
-        """Lift every (frame, person) pair of the chunk in one batch, place them, (draw) and keep them."""
+    def flush(self) -> None:
+        """Hand the rows gathered so far to the lifting thread."""
+        if self.pending and self.lift_stage is not None:
+            self.lift_stage.submit(self.pending)
+        self.pending = []
+
+    def lift(self, rows: list[tuple[int, int, np.ndarray, np.ndarray]]) -> None:
+        """The lifting thread's work: lift rows (track ID, frame, H36M-17 pixels, scores) in one batch."""
         t0 = time.perf_counter()
-        rows = [(f, tid, xy, s) for f, people in enumerate(chunk.people) for tid, xy, s in people
-                if joint_present(xy, s).any()]
-        kp2d = np.stack([r[2] for r in rows]) if rows else np.zeros((0, 17, 2), np.float32)
-        scores = np.stack([r[3] for r in rows]) if rows else np.zeros((0, 17), np.float32)
-        kp3d = lift_pixels(self.lifter, kp2d, scores, self.info.width, self.info.height, self.options.min_score)
-        t1 = time.perf_counter()
-        with np.errstate(invalid="ignore"):
-            centre_x = np.nanmean(kp2d[..., 0], axis=1) if rows else np.zeros(0)
-        world = place_people(to_world_view(kp3d), centre_x / self.info.width * 2.0 - 1.0)
-        t2 = time.perf_counter()
-        self.seconds["lift"] += t1 - t0
-        self.seconds["world"] += t2 - t1
-        drawn: list[list[DrawnPerson]] = [[] for _ in range(len(chunk))]
-        for r, (f, tid, xy, s) in enumerate(rows):
-            self.tracks.add(tid, chunk.start + f, xy, s, kp3d[r], world[r])
-            drawn[f].append(DrawnPerson(tid, xy, s, world[r]))
-        if self.sink is None:
-            self.progress.frames_done(len(chunk))
-            return
-        for f in range(len(chunk)):
-            self.sink.draw(chunk.small[f], chunk.start + f, drawn[f])
-            chunk.small[f] = None  # drop the frame as soon as it is drawn
-            self.progress.frames_done(1)
+        kp3d = lift_pixels(self.lifter, np.stack([r[2] for r in rows]), np.stack([r[3] for r in rows]),
+                           self.info.width, self.info.height, self.options.min_score)
+        for (track_id, frame, _, _), pose in zip(rows, kp3d):
+            self.tracks.lifted[(track_id, frame)] = pose
+        self.seconds["lift"] += time.perf_counter() - t0
+
+
+def _people_at(t: int, track_ids: np.ndarray, motion: Motion, trail: int) -> list[DrawnPerson]:
+    """The people of frame t to draw: 2D as lifted, world 3D, the pelvis of the last ``trail`` frames."""
+    out = []
+    for p in np.flatnonzero(motion.valid[:, t]):
+        out.append(DrawnPerson(int(track_ids[p]), motion.kp2d[p, t], motion.scores[p, t], motion.world[p, t],
+                               trail=motion.world[p, max(0, t - trail): t + 1, 0]))
+    return out
+
+
+def _render(path: str | os.PathLike, video_path: Path, info: VideoInfo, options: Options, num_frames: int,
+            track_ids: np.ndarray, motion: Motion, seconds: dict[str, float]) -> None:
+    """Pass 2: decode the video again and write the side-by-side mp4 of ``num_frames`` frames."""
+    trail = max(1, int(round(TRAIL_S * info.fps)))
+    with contextlib.ExitStack() as stack:
+        sink = stack.enter_context(RenderSink(path, info, options, num_frames, scene_of(motion)))
+        # frames are shrunk to the left panel in the decoding thread
+        reader = stack.enter_context(FrameReader(video_path, max_frames=num_frames, size=sink.renderer.panel_size))
+        progress = _Progress(options, num_frames, Path(video_path).name, "drawing")
+        stack.callback(progress.close)
+
+        def encode(drawn: np.ndarray) -> None:
+            sink.write(drawn)
+            progress.update()
+
+        encoder = stack.enter_context(OrderedStage(encode, "encode"))
+        drawn_frames = 0
+        for t, (frame, _) in enumerate(reader):
+            encoder.submit(sink.draw(frame, t, _people_at(t, track_ids, motion, trail)))
+            drawn_frames += 1
+        encoder.finish()
+        if drawn_frames != num_frames:
+            raise VideoError(f"{video_path} gave {drawn_frames} frames on the second decoding, {num_frames} on the "
+                             "first; the video changed while it was processed")
+        seconds["decode"] += reader.decode_seconds
+        sink.close()
+        seconds["render"] += sink.seconds
+        seconds["encode"] += sink.encode_seconds
 
 
 def run(video: str | os.PathLike | FrameReader, options: Options = Options(), *,
         detector: DetectorLike | None = None, lifter: LifterLike | None = None,
         render_to: str | os.PathLike | None = None) -> Result:
-    """Detect, track, lift and (optionally) render one video; returns every kept person's poses.
+    """Detect, track, lift, place in the world and (optionally) render one video.
 
     video: a path, or a FrameReader already opened on it (the caller closes it; its max_frames
     applies). detector / lifter: the models to use (None: made from ``options`` and closed at the end;
-    objects passed in are reset, not closed). render_to: path of the side-by-side mp4 written in
-    the same pass (None: no rendering). Raises demo.video.VideoError for a missing, unreadable or
-    empty video, ValueError for bad options.
+    objects passed in are reset, not closed). render_to: path of the side-by-side mp4 (None: no
+    rendering; the video is then decoded once). Raises demo.video.VideoError for a missing,
+    unreadable or empty video, ValueError for bad options.
     """
     if options.max_frames is not None and options.max_frames < 1:
         raise ValueError(f"max_frames must be at least 1, got {options.max_frames}")
@@ -374,6 +393,7 @@ def run(video: str | os.PathLike | FrameReader, options: Options = Options(), *,
         raise ValueError(f"max_people must be at least 1, got {options.max_people}")
     t_start = time.perf_counter()
     times: list[float] = []
+    seconds = dict.fromkeys(STAGES, 0.0)
     with contextlib.ExitStack() as stack:
         if isinstance(video, FrameReader):
             reader = video
@@ -390,48 +410,50 @@ def run(video: str | os.PathLike | FrameReader, options: Options = Options(), *,
         total = info.frame_count if info.frame_count > 0 else None
         if options.max_frames is not None and total is not None:
             total = min(total, options.max_frames)
-        progress = _Progress(options, total, Path(video_path).name)
+        progress = _Progress(options, total, Path(video_path).name, "detecting")
         stack.callback(progress.close)
         stack.enter_context(_lift_threads(lift_model))
-        job = _Job(options, det, lift_model, info, None, progress)
-        post = stack.enter_context(OrderedStage(job.finish_chunk, "lift-render"))
-        # entered after the thread: on an error the encoder is stopped first, so the thread ends fast
-        if render_to is not None:
-            job.sink = stack.enter_context(RenderSink(render_to, info, options))
-        chunk = _Chunk(0)
-        for index, (frame, time_s) in enumerate(reader):
-            job.frame(index, frame, time_s, chunk)
-            times.append(time_s)
-            del frame
-            if len(chunk) == options.chunk:
-                post.submit(chunk)
-                chunk = _Chunk(index + 1)
-        if len(chunk):
-            post.submit(chunk)
-        del chunk
-        post.finish()
-        job.seconds["decode"] = reader.decode_seconds
+        detection = _Detection(options, det, lift_model, info)
+        with OrderedStage(detection.lift, "lift") as lift_stage:
+            detection.lift_stage = lift_stage
+            for index, (frame, time_s) in enumerate(reader):
+                detection.frame(index, frame, time_s)
+                times.append(time_s)
+                progress.update()
+                del frame
+            detection.flush()
+            lift_stage.finish()
+        seconds["decode"] = reader.decode_seconds
+        seconds.update(detection.seconds)
+        progress.close()
         if not times:
             raise VideoError(f"no video frame could be decoded from {video_path}")
-        if job.sink is not None:
-            job.sink.close()
-            job.seconds["render"] = job.sink.seconds
-            job.seconds["encode"] = job.sink.encode_seconds
-    n = len(times)
-    timings = {k: 1000.0 * v / n for k, v in job.seconds.items()}
+        n = len(times)
+        track_ids, kp2d, scores, valid, prelifted = detection.tracks.arrays(n)
+        main = most_prominent(kp2d, valid)
+        motion = process(kp2d, scores, valid, float(info.fps), info.width, info.height, lift_model, options.motion,
+                         main=main, min_score=options.min_score, batch=options.chunk, prelifted=prelifted)
+        for stage, spent in motion.seconds.items():
+            seconds[stage] += spent
+        if render_to is not None:
+            _render(render_to, Path(video_path), info, options, n, track_ids, motion, seconds)
+    timings = {k: 1000.0 * v / n for k, v in seconds.items()}
     timings["total"] = 1000.0 * (time.perf_counter() - t_start) / n
-    arrays = job.tracks.result_arrays(n)
     following = options.max_people is not None or options.person is not None  # else everyone is kept
-    notes = list(job.selector.notes) if following else []
+    notes = (list(detection.selector.notes) if following else []) + motion.notes
     missing = info.missing_frames(n, options.max_frames)
     if missing:
         why = f": {info.damage}" if info.damage else ""
         notes.append(f"only {n} of the {info.stated_frame_count} frames the container states could be decoded "
                      f"(truncated or damaged file{why}); the outputs cover those {n}")
     return Result(
-        **arrays, time_s=np.array(times, np.float64), fps=float(info.fps), width=info.width,
-        height=info.height, main_person=most_prominent(arrays["keypoints_2d"], arrays["valid"]),
-        video=str(video_path), detector=str(getattr(det, "name", type(det).__name__)),
+        keypoints_2d=motion.kp2d, keypoints_2d_raw=kp2d, scores=motion.scores, repair_flags=motion.repair_flags,
+        keypoints_3d_raw=motion.kp3d_raw, keypoints_3d=motion.kp3d, root_translation=motion.root_cam,
+        keypoints_3d_world=motion.world, valid=motion.valid, track_ids=track_ids, camera=motion.camera,
+        smoothing=options.motion.smooth if options.motion.smooth == "off"
+        else f"{options.motion.smooth} {options.motion.cutoff_hz:g} Hz",
+        time_s=np.array(times, np.float64), fps=float(info.fps), width=info.width, height=info.height,
+        main_person=main, video=str(video_path), detector=str(getattr(det, "name", type(det).__name__)),
         lifter=str(getattr(lift_model, "name", options.weights or options.lifter)), notes=notes,
         timings_ms=timings,
     )

@@ -1,10 +1,10 @@
 """A small ordered-stage executor: one background thread that works through items in order.
 
-The pipeline detects frames in the calling thread while a second thread lifts, places and draws
-the previous chunk (demo.pipeline). :class:`OrderedStage` is that second thread: ``submit``
-waits until the previous item is done, so at most one item is worked on while the caller
-prepares the next (memory stays bounded), and an error met in the thread is raised in the
-caller at its next ``submit`` or at ``finish``. Leaving the ``with`` block skips any item not
+The pipeline's drawing pass draws a frame in the calling thread while a second thread converts
+and pipes the previous one to the encoder (demo.pipeline). :class:`OrderedStage` is that second
+thread: ``submit`` waits until the previous item is done, so at most one item is worked on
+while the caller prepares the next (memory stays bounded), and an error met in the thread is
+raised in the caller at its next ``submit`` or at ``finish``. Leaving the ``with`` block skips any item not
 started and waits for the thread to end.
 """
 

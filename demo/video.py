@@ -303,7 +303,8 @@ class FrameReader:
     cannot read, or one without a decodable frame. Iterating yields ``(frame, time_s)``: the RGB
     uint8 (H, W, 3) frame (rotation applied) and its presentation time in seconds from the first
     frame (decoder timestamps, strictly increasing; see FrameClock), at most ``max_frames``
-    of them. Iterate once.
+    of them; with ``size`` = (width, height) the frames come resized to it (in the decoding
+    thread, OpenCV's linear interpolation), while ``info`` describes the video. Iterate once.
 
     Memory: the queue holds ``buffer_bytes`` of frames, at least 2 and at most 8 frames.
     ``decode_seconds``: time spent opening the video, counting, decoding and converting frames. Use as a context manager (or
@@ -314,12 +315,14 @@ class FrameReader:
     _END = object()
 
     def __init__(self, path: str | os.PathLike, buffer_bytes: int = DEFAULT_BUFFER_BYTES,
-                 max_frames: int | None = None):
+                 max_frames: int | None = None, size: tuple[int, int] | None = None):
         if max_frames is not None and max_frames < 1:
             raise ValueError(f"max_frames must be at least 1, got {max_frames}")
         self.path = Path(path)
+        self._size = None if size is None else (int(size[0]), int(size[1]))
         t0 = time.perf_counter()
         self._decoder, first, self.info = _start(self.path)  # in the caller's thread: errors raise here
+        first = self._resized(first)
         self.decode_seconds = time.perf_counter() - t0
         frame_bytes = self.info.width * self.info.height * 3
         self._queue: queue.Queue = queue.Queue(maxsize=int(np.clip(buffer_bytes // max(1, frame_bytes), 2, 8)))
@@ -328,6 +331,12 @@ class FrameReader:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="frame-reader", daemon=True)
         self._thread.start()
+
+    def _resized(self, item: tuple[np.ndarray, float]) -> tuple[np.ndarray, float]:
+        frame, time_s = item
+        if self._size is None or frame.shape[1::-1] == self._size:
+            return item
+        return cv2.resize(frame, self._size, interpolation=cv2.INTER_LINEAR), time_s
 
     def _put(self, item) -> bool:
         while not self._stop.is_set():
@@ -346,6 +355,7 @@ class FrameReader:
                 item = self._decoder.read()
                 if item is None:
                     break
+                item = self._resized(item)
                 self.decode_seconds += time.perf_counter() - t0
                 n += 1
                 if not self._put(item):

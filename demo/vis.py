@@ -52,6 +52,8 @@ def _person(text: str) -> int | str:
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (every flag documented in --help)."""
     from demo.pipeline import DEFAULT_MAX_PEOPLE
+    from demo.smoothing import DEFAULT_CUTOFF_HZ, DEFAULT_SMOOTH, SMOOTH_METHODS
+    from demo.trajectory import DEFAULT_FOV_DEG
     from detectors import DETECTOR_NAMES
     from lifter.keypoints import LIFT_MIN_SCORE
 
@@ -105,8 +107,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-gap", type=float, default=2.0, metavar="SECONDS",
                    help="a person who disappears and comes back within this many seconds keeps their ID "
                         "(default: %(default)s)")
-    p.add_argument("--chunk", type=int, default=64,
-                   help="frames lifted per batch, also the frames held in memory while rendering (default: %(default)s)")
+    p.add_argument("--chunk", type=int, default=256,
+                   help="(person, frame) rows per lifter call (default: %(default)s)")
+    p.add_argument("--smooth", choices=SMOOTH_METHODS, default=DEFAULT_SMOOTH,
+                   help="temporal smoothing of the 3D poses and trajectories: butterworth (zero-phase low-pass), "
+                        "savgol (Savitzky-Golay), oneeuro (causal One-Euro, as for live use) or off (the lifter's "
+                        "per-frame output) (default: %(default)s)")
+    p.add_argument("--cutoff-hz", type=float, default=DEFAULT_CUTOFF_HZ, metavar="HZ",
+                   help="the smoothing's cut-off frequency in Hz, the same at any frame rate (default: %(default)s)")
+    p.add_argument("--no-repair", action="store_true",
+                   help="lift the detector's 2D as found: no left/right swap fixes, outlier removal or gap filling")
+    p.add_argument("--no-constant-bones", action="store_true",
+                   help="keep the lifter's bone lengths per frame (default: each person's bone lengths are "
+                        "estimated over the clip and kept constant)")
+    camera = p.add_mutually_exclusive_group()
+    camera.add_argument("--focal-px", type=float, default=None,
+                        help="the video camera's focal length in pixels (default: from --fov)")
+    camera.add_argument("--fov", type=float, default=None, metavar="DEGREES",
+                        help=f"the video camera's field of view along the longer image side, degrees "
+                             f"(default: {DEFAULT_FOV_DEG:g})")
+    p.add_argument("--no-ground", action="store_true",
+                   help="do not estimate the ground: draw and save the fixed root-centred view, people side by side")
     p.add_argument("--max-frames", type=int, default=None, help="process only the first N frames")
     p.add_argument("--no-video", action="store_true", help="write only keypoints.npz / .json, no video")
     p.add_argument("--panel-height", type=int, default=style.panel_height,
@@ -140,6 +161,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.max_gap < 0:
         p.error("--max-gap must be at least 0")
+    if not args.cutoff_hz > 0:
+        p.error("--cutoff-hz must be positive")
+    if args.focal_px is not None and not args.focal_px > 0:
+        p.error("--focal-px must be positive")
+    if args.fov is not None and not 1.0 <= args.fov <= 179.0:
+        p.error("--fov must be between 1 and 179 degrees")
     if not 0.0 <= args.min_score <= 1.0:
         p.error("--min-score must be in [0, 1]")
     if args.person is not None and args.max_people is not None:
@@ -148,6 +175,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _options(args: argparse.Namespace):
+    from demo.motion import MotionSettings
     from demo.pipeline import Options
 
     return Options(
@@ -161,6 +189,9 @@ def _options(args: argparse.Namespace):
         person=args.person,
         max_gap_s=args.max_gap,
         min_score=args.min_score,
+        motion=MotionSettings(repair=not args.no_repair, smooth=args.smooth, cutoff_hz=args.cutoff_hz,
+                              bones=not args.no_constant_bones, focal_px=args.focal_px, fov_deg=args.fov,
+                              ground=not args.no_ground),
         chunk=args.chunk,
         max_frames=args.max_frames,
         progress=not args.no_progress,

@@ -185,6 +185,20 @@ def judge(record: dict, require_idle: bool = False) -> None:
     print(warning_line(record), file=sys.stderr)
 
 
+def save_report(path: str | os.PathLike, report: dict, load: "MachineLoad", require_idle: bool = False) -> None:
+    """Store ``load``'s record as report["machine"], judge it (:func:`judge`: a busy run warns, or
+    raises BusyMachine with ``require_idle`` before anything is written) and write the report as
+    indented JSON atomically (non-finite numbers as NaN)."""
+    import json
+
+    from lifter.atomic import atomic_path
+
+    report["machine"] = load.report()
+    judge(report["machine"], require_idle)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(report, indent=1, default=float) + "\n")
+
+
 def warning_line(record: dict) -> str:
     """One line for stderr about a run whose record is not valid ('' when it is valid)."""
     if record.get("valid", True):

@@ -9,9 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+from demo.motion import MotionSettings
 from demo.video import ffmpeg_exe
 from detectors.base import PersonPose
 from lifter.skeleton import normalize_screen
+
+#: the post-processing off (no repair, smoothing, constant bones or ground): frames stay independent
+RAW_MOTION = MotionSettings(repair=False, smooth="off", bones=False, ground=False)
 
 #: an upright person in the camera frame (x right, y down, z forward), metres, pelvis at 0
 STANDING_17 = np.array([

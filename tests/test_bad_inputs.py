@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _demo_fakes import FakeDetector, FakeLifter, components, make_video, person
+from _demo_fakes import RAW_MOTION, FakeDetector, FakeLifter, components, make_video, person
 from demo import vis
 from demo.pipeline import Options, run
 from demo.video import ffmpeg_exe, iter_frames
@@ -114,7 +114,10 @@ def test_bad_and_odd_videos_in_one_batch(tmp_path):
     assert "no person found in any of the 5 frames" in done.stderr
     back = npz("comes back")  # the same person, the same ID after the gap
     assert back["track_ids"].tolist() == [1]
-    assert back["valid"][0].tolist() == [i not in (6, 7, 8, 9) for i in range(14)]
+    seen = np.isfinite(back["keypoints_2d_raw"][0]).any((-1, -2))
+    assert seen.tolist() == [i not in (6, 7, 8, 9) for i in range(14)]
+    assert back["valid"][0].all()  # the 4-frame gap (0.13 s) was filled from its neighbours, and marked so
+    assert (back["repair_flags"][0, 6:10] == 4).all() and not back["repair_flags"][0, [5, 10]].any()
     valid = back["valid"][0]
     assert np.isfinite(back["keypoints_3d"][0, valid]).all() and np.isnan(back["keypoints_3d"][0, ~valid]).all()
     assert "nobody found in 4 of 14 frames" in done.stderr
@@ -247,7 +250,7 @@ def _real_lifters():
 
 def test_nan_and_zero_joints_never_reach_valid_frames(tmp_path):
     video = make_video(tmp_path / "m.mp4", frames=6)
-    opts = Options(progress=False, chunk=6)
+    opts = Options(progress=False, chunk=6, motion=RAW_MOTION)  # no repair or smoothing: frames stay apart
     res = run(video, opts, detector=_Messy(), lifter=FakeLifter())  # FakeLifter asserts a finite input
     assert res.valid.tolist() == [[False, False, True, True, True, True]]
     missing = np.isnan(res.keypoints_2d[0, 2]).any(-1)
@@ -258,7 +261,7 @@ def test_nan_and_zero_joints_never_reach_valid_frames(tmp_path):
         assert np.isfinite(messy.keypoints_3d[0, 2:]).all() and np.isfinite(messy.keypoints_3d_world[0, 2:]).all()
         assert np.isnan(messy.keypoints_3d[0, :2]).all()
         # the clean frames get the same 3D as when lifted on their own: nothing leaks across frames
-        alone = run(video, Options(progress=False, chunk=1), detector=FakeDetector(), lifter=lifter)
+        alone = run(video, Options(progress=False, chunk=1, motion=RAW_MOTION), detector=FakeDetector(), lifter=lifter)
         np.testing.assert_allclose(messy.keypoints_3d[0, 3:], alone.keypoints_3d[0, 3:], atol=1e-5)
 
 

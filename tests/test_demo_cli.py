@@ -86,11 +86,32 @@ def test_cli_writes_all_outputs(tmp_path, monkeypatch, capsys):
     (["--person", "2", "--max-people", "2"], "not both"),
     (["--min-score", "1.5"], "--min-score must be in [0, 1]"),
     (["--max-gap", "-1"], "--max-gap must be at least 0"),
+    (["--smooth", "kalman"], "invalid choice: 'kalman'"),
+    (["--cutoff-hz", "0"], "--cutoff-hz must be positive"),
+    (["--focal-px", "-5"], "--focal-px must be positive"),
+    (["--fov", "200"], "--fov must be between 1 and 179 degrees"),
+    (["--fov", "60", "--focal-px", "1000"], "not allowed with argument"),
 ])
 def test_bad_person_flags_are_usage_errors(tmp_path, flags, error, capsys):
     with pytest.raises(SystemExit) as exit_info:
         vis.parse_args(["--video", str(tmp_path / "x.mp4"), *flags])
     assert exit_info.value.code == 2 and error in capsys.readouterr().err
+
+
+def test_motion_flags_reach_the_outputs(tmp_path):
+    video = make_video(tmp_path / "m.mp4", frames=6, size=(96, 64))
+    out = tmp_path / "o"
+    assert vis.main(["--video", str(video), "--output-dir", str(out), "--no-progress", "--no-video", "--smooth",
+                     "savgol", "--cutoff-hz", "4", "--focal-px", "123", "--no-ground"],
+                    factory=_factory(FakeDetector())) == 0
+    with np.load(out / "keypoints.npz") as z:
+        assert str(z["smoothing"]) == "savgol 4 Hz" and float(z["camera_focal_px"]) == 123.0
+        assert str(z["world_kind"]) == "fixed view" and len(z["notes"]) == 0  # asked for: no note
+    assert vis.main(["--video", str(video), "--output-dir", str(out), "--no-progress", "--no-video", "--smooth",
+                     "off", "--no-constant-bones", "--no-repair", "--fov", "90"], factory=_factory(FakeDetector())) == 0
+    with np.load(out / "keypoints.npz") as z:  # the settings changed, so the video was redone
+        assert str(z["smoothing"]) == "off" and float(z["camera_focal_px"]) == pytest.approx(48.0)
+        np.testing.assert_array_equal(z["keypoints_3d"], z["keypoints_3d_raw"])
 
 
 def test_person_largest_keeps_one(tmp_path, capsys):

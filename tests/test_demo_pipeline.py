@@ -6,12 +6,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from _demo_fakes import ExplodingLifter, FakeDetector, FakeLifter, expected_lift_xy, make_video
+from _demo_fakes import RAW_MOTION, ExplodingLifter, FakeDetector, FakeLifter, expected_lift_xy, make_video
+from demo.bones import bone_variation
+from demo.motion import MotionSettings
 from demo.pipeline import DEFAULT_MAX_PEOPLE, STAGES, Options, make_detector, run, timing_summary
+from demo.repair import FILLED
 from demo.stages import OrderedStage
 from demo.video import VideoError, iter_frames, probe
 
-QUIET = Options(progress=False, chunk=4, min_score=0.0)
+#: the pipeline's mechanics, without the post-processing (its own test: test_motion.py)
+QUIET = Options(progress=False, chunk=4, min_score=0.0, motion=RAW_MOTION)
 
 
 def test_run_renders_with_input_fps_and_frame_count(tmp_path):
@@ -23,7 +27,7 @@ def test_run_renders_with_input_fps_and_frame_count(tmp_path):
     assert res.track_ids.tolist() == [1] and res.main_person == 0
     v = res.valid[0]
     assert v.tolist() == [i % 3 != 0 for i in range(11)]  # the first frame is empty
-    assert sum(lifter.batches) == v.sum() and max(lifter.batches) <= 4  # batched per chunk
+    assert sum(lifter.batches) == v.sum() and max(lifter.batches) <= 4  # at most `chunk` rows per call
     np.testing.assert_allclose(res.keypoints_3d[0, v, :, :2], expected_lift_xy(res.keypoints_2d[0, v], 96, 64),
                                atol=1e-6)
     assert np.isnan(res.keypoints_3d[0, ~v]).all() and np.isnan(res.keypoints_2d[0, ~v]).all()
@@ -41,14 +45,14 @@ def test_run_renders_with_input_fps_and_frame_count(tmp_path):
 def test_two_people_are_lifted_in_one_batch_and_placed_side_by_side(tmp_path):
     video = make_video(tmp_path / "two.mp4", frames=6, size=(160, 90))
     lifter = FakeLifter()
-    res = run(video, QUIET, detector=FakeDetector(people=2), lifter=lifter, render_to=tmp_path / "two_pose3d.mp4")
+    res = run(video, replace(QUIET, chunk=8), detector=FakeDetector(people=2), lifter=lifter,
+              render_to=tmp_path / "two_pose3d.mp4")
     assert res.keypoints_3d.shape == (2, 6, 17, 3) and res.valid.all() and res.track_ids.tolist() == [1, 2]
-    assert lifter.batches == [8, 4]  # every (frame, person) pair of a chunk in one call
+    assert lifter.batches == [8, 4]  # (frame, person) rows of both people in one call
     left, right = res.keypoints_2d[:, :, 0, 0].mean(1)
     assert left < right  # IDs in order of appearance, here left to right
-    # placed side by side in the world view: the person on the image's left is on the left there too
-    from demo.post import CAMERA_TO_WORLD, _image_right_on_floor
-    along = res.keypoints_3d_world[:, :, 0] @ _image_right_on_floor(CAMERA_TO_WORLD)
+    # fixed view: side by side, the person on the image's left is on the left (world -x) there too
+    along = res.keypoints_3d_world[:, :, 0, 0]
     assert (along[0] < along[1] - 0.5).all()
     assert sum(1 for _ in iter_frames(tmp_path / "two_pose3d.mp4")) == 6
 
@@ -73,6 +77,19 @@ def test_the_detector_looks_for_the_people_followed(monkeypatch, flags, slots):
     monkeypatch.setattr(detectors, "create_detector", lambda name, **kw: asked.update(kw) or FakeDetector())
     make_detector(Options(**flags))
     assert asked["max_people"] == slots  # a track ID needs everyone tracked
+
+
+def test_the_default_chain_fills_a_missed_frame_and_keeps_the_raw_arrays(tmp_path):
+    video = make_video(tmp_path / "gap.mp4", frames=12)
+    det = FakeDetector(empty=lambda i: i == 5)
+    res = run(video, replace(QUIET, motion=MotionSettings()), detector=det, lifter=FakeLifter())
+    assert res.valid[0].all() and res.frames_with_person == 11  # the missed frame was filled ...
+    assert (res.repair_flags[0, 5] & FILLED).all() and not res.repair_flags[0, [4, 6]].any()  # ... and marked
+    assert np.isnan(res.keypoints_2d_raw[0, 5]).all() and np.isfinite(res.keypoints_2d[0, 5]).all()
+    assert res.smoothing == "butterworth 6 Hz"
+    assert bone_variation(res.keypoints_3d[0], res.valid[0]).max() < 1e-5  # constant bones
+    raw = run(video, QUIET, detector=FakeDetector(empty=lambda i: i == 5), lifter=FakeLifter())
+    assert not raw.valid[0, 5] and raw.smoothing == "off" and not raw.repair_flags.any()
 
 
 def test_every_frame_empty(tmp_path):

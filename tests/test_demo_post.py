@@ -3,7 +3,8 @@
 import numpy as np
 
 from _demo_fakes import STANDING_17
-from demo.post import CAMERA_TO_WORLD, CAMERA_TO_WORLD_QUAT, camera_to_world, quaternion_matrix, to_world_view
+from demo.post import (CAMERA_TO_WORLD, CAMERA_TO_WORLD_QUAT, FIXED_VIEW, camera_to_world, quaternion_matrix,
+                       to_world_view)
 from lifter.skeleton import edges
 
 
@@ -23,7 +24,15 @@ def test_matrix_is_a_rotation_equal_to_the_quaternion_product():
     for v in np.random.default_rng(0).normal(size=(5, 3)):
         rotated = _hamilton(_hamilton(q, np.r_[0.0, v]), q_conj)[1:]
         np.testing.assert_allclose(r @ v, rotated, atol=1e-9)
-        np.testing.assert_allclose(camera_to_world(v[None]), rotated[None], atol=1e-6)
+        np.testing.assert_allclose(camera_to_world(v[None], CAMERA_TO_WORLD), rotated[None], atol=1e-6)
+
+
+def test_the_fixed_view_turns_image_right_onto_world_x_and_keeps_up():
+    np.testing.assert_allclose(FIXED_VIEW @ FIXED_VIEW.T, np.eye(3), atol=1e-9)
+    assert np.isclose(np.linalg.det(FIXED_VIEW), 1.0)
+    right = FIXED_VIEW @ [1.0, 0.0, 0.0]
+    assert abs(right[1]) < 1e-9 and right[0] > 0.99  # image right along the floor = world +x
+    np.testing.assert_allclose(FIXED_VIEW[2], CAMERA_TO_WORLD[2], atol=1e-12)  # a turn about z only
 
 
 def test_world_view_is_upright_on_the_floor_and_keeps_bone_lengths():

@@ -1,6 +1,10 @@
 """demo.render: the one output size (swept over thousands of inputs), and pixel checks of the drawing:
 each person's 2D skeleton where its joints are, in its track colour, with its ID above it; nothing
-elsewhere; the 3D panel at the camera's projections; low-confidence and missing joints; no person."""
+elsewhere; the 3D panel at the camera's projections; low-confidence and missing joints; no person.
+The world of the 3D panel (Scene): robust bounds from world joints, a camera that never moves and
+frames far-away people when the bounds include them, a viewpoint on the input camera's side, the
+grid step growing with the floor, the fading pelvis trail (NaN gaps, empty trails), the legend
+and mode title in both modes, a jump visibly leaving the shadow, the input camera's mark."""
 
 import itertools
 
@@ -10,7 +14,8 @@ import pytest
 
 from _demo_fakes import STANDING_17, pixels_of
 from demo.post import to_world_view
-from demo.render import (LOW_COLOR, PALETTE, DrawnPerson, Renderer, RenderStyle, light_tint, output_size,
+from demo.render import (CAMERA_MARK_COLOR, FLOOR_COLOR, LOW_COLOR, PALETTE, SHADOW_COLOR,
+                         DrawnPerson, Renderer, RenderStyle, Scene, grid_step_for, light_tint, output_size,
                          track_color)
 from lifter.skeleton import LEFT_17, edges
 
@@ -361,3 +366,219 @@ def test_far_off_joints_are_survived():
     behind = DrawnPerson(4, np.full((17, 2), -1e12), np.ones(17), to_world_view(STANDING_17) + [*r.camera.eye[:2], 0])
     out = r.render(frame, 0, [huge, behind])
     assert out.shape == (240, 560, 3)
+
+
+# --- the world of the 3D panel (Scene) -----------------------------------------------------------
+
+def _world_pose(x=0.0, y=0.0, lift=0.0):
+    """STANDING_17 (camera frame, facing the camera) as a world pose (z up, y away from the input
+    camera): pelvis at (x, y), ankles 0.08 m above the floor, everything raised by ``lift`` metres."""
+    p = STANDING_17.astype(np.float64)
+    world = np.stack([p[:, 0], p[:, 2], -p[:, 1]], -1)
+    world[:, 2] += 0.98 + lift
+    return world + [x, y, 0.0]
+
+
+def _walk(start, end, frames=40):
+    """(frames, 17, 3) a standing pose moved along a straight line on the floor."""
+    return np.stack([_world_pose(*xy) for xy in np.linspace(start, end, frames)])
+
+
+def _nobody_2d(track_id, kp3d, trail=None):
+    return DrawnPerson(track_id, np.full((17, 2), np.nan), np.ones(17), kp3d, trail)
+
+
+def _inside(px, h, margin=0.0):
+    return bool(((px >= margin) & (px <= h - 1 - margin)).all())
+
+
+def test_scene_default_validation_and_hashable():
+    assert Scene() == Scene.from_box(2.0, 2.0) and not Scene().ground
+    assert np.array_equal(Scene().lo, [-2, -2, 0]) and np.array_equal(Scene().hi, [2, 2, 2])
+    r = Renderer(64, 48, 25.0)
+    assert r.scene == Scene()
+    s = Scene(np.array([[0, 0, 0], [1, 2, 3]]), True, np.array([0.5, 0.5, np.nan]))
+    assert s.bounds == ((0, 0, 0), (1, 2, 3)) and s.camera_position is None and hash(s) == hash(s)
+    for bad in (np.zeros((2, 2)), [[0, 0, 0], [1, 1, 0]], [[0, 0, 0], [1, np.inf, 1]]):
+        with pytest.raises(ValueError, match="bounds"):
+            Scene(bad)
+    with pytest.raises(ValueError, match="camera_position"):
+        Scene(camera_position=(1.0, 2.0))
+
+
+def test_scene_from_world_is_robust():
+    walk = _walk((-6.0, 3.0), (5.0, 9.0), 200)
+    wild = walk.copy()
+    wild[50, 3] = [400.0, -300.0, 90.0]  # one wild joint and one wild frame
+    wild[51] += 80.0
+    brief = np.full_like(walk, np.nan)
+    brief[:5] = _world_pose(8.0, 0.0)  # a second person, seen in 5 frames only
+    s = Scene.from_world(np.stack([wild, brief]), ground=True, camera_position=(0.0, -3.0, 1.5))
+    assert s.ground and s.camera_position == (0.0, -3.0, 1.5)
+    lo, hi = s.lo, s.hi
+    assert (lo[:2] <= [-6.4, 0.0]).all() and hi[0] >= 8.4 and hi[1] >= 9.1  # both people (with their arms)
+    assert (hi[:2] < [12, 13]).all() and hi[2] < 3.0  # the wild values ignored
+    assert lo[2] == 0.0 and hi[2] >= 1.7 + 0.2  # floor to above the heads
+    # the same from a list of per-person arrays of different lengths, and from one person
+    assert Scene.from_world([wild, brief[:5]], ground=True).bounds == \
+        Scene.from_world(np.stack([wild, brief]), ground=True).bounds
+    one = Scene.from_world(_world_pose(10.0, 20.0)[None])  # (T, 17, 3), a single frame
+    assert np.allclose((one.hi - one.lo)[:2], 4.0) and np.allclose((one.lo + one.hi)[:2] / 2, [10, 20], atol=0.1)
+    assert one.hi[2] - one.lo[2] >= 2.0
+    assert Scene.from_world(np.full((2, 3, 17, 3), np.nan), ground=False) == Scene()  # nothing finite
+    assert Scene.from_world(np.zeros((0, 17, 3))) == Scene(ground=True)
+    huge = Scene.from_world(_walk((0.0, 0.0), (100.0, 0.0), 300))
+    assert np.isclose(huge.hi[0] - huge.lo[0], 40.0) and huge.lo[0] < 50 < huge.hi[0]
+
+
+def test_grid_step_grows_with_the_floor():
+    steps = [grid_step_for(Scene(((0, 0, 0), (side, 3.0, 2.0))), 0.5) for side in (4, 6, 10, 20, 60)]
+    assert steps == [0.5, 0.5, 1.0, 2.0, 2.0]
+    assert grid_step_for(Scene(), 0.25) == 1.0 and grid_step_for(Scene(), 3.0) == 3.0  # 16 cells: too many
+    assert Renderer(320, 240, 25.0, scene=Scene(((0, 0, 0), (20, 5, 2)), True)).grid_step == 2.0
+
+
+def test_3d_camera_never_moves_and_the_viewpoint_is_on_the_input_camera_side():
+    walk = _walk((-3.0, 1.0), (3.0, 6.0), 30)
+    r = Renderer(320, 240, 30.0, 30, scene=Scene.from_world(walk, ground=True))
+    cam = r.camera
+    state = (cam.eye.copy(), cam.basis.copy(), cam.focal, cam.center.copy())
+    background = r.background.copy()
+    frame = np.zeros((240, 320, 3), np.uint8)
+    first = r.render(frame, 0, [_nobody_2d(1, walk[0])])
+    for t in range(1, 30):
+        r.render(frame, t, [_nobody_2d(1, walk[t], walk[max(0, t - 10): t, 0]), _nobody_2d(2, walk[29 - t])])
+    assert np.array_equal(cam.eye, state[0]) and np.array_equal(cam.basis, state[1])
+    assert cam.focal == state[2] and np.array_equal(cam.center, state[3]) and r.camera is cam
+    assert np.array_equal(r.background, background)
+    assert np.array_equal(r.render(frame, 0, [_nobody_2d(1, walk[0])]), first)  # the same picture again
+    # the default viewpoint: on the input camera's side (-y), slightly above; world +x goes right
+    assert cam.eye[1] < cam.target[1] and cam.eye[2] > cam.target[2]
+    (px, depth) = cam.project(np.array([[0.0, 2.0, 0.0], [1.0, 2.0, 0.0], [0.0, 3.0, 0.0]]))
+    assert px[1, 0] - px[0, 0] > 3 * abs(px[1, 1] - px[0, 1])  # +x: to the right, mostly
+    assert depth[2] > depth[0]  # +y: away from the viewer
+
+
+def test_far_person_is_inside_the_panel_when_the_scene_includes_them():
+    w, h = 640, 360
+    walk = _walk((24.0, 30.0), (27.0, 33.0), 20)  # far from the origin
+    r = Renderer(w, h, 30.0, None, scene=Scene.from_world(walk, ground=True))
+    legend_top = r.legend_box[1]
+    frame = np.zeros((h, w, 3), np.uint8)
+    for t in (0, 10, 19):
+        px = r.camera.project(walk[t])[0]
+        assert _inside(px, h, 5) and px[:, 1].max() < legend_top  # not under the legend
+        right = r.render(frame, t, [_nobody_2d(3, walk[t])])[:, r.left_width:]
+        mine = _track_pixels(right, 3) & (right != r.background).any(-1)  # (the axis triad's y is green)
+        assert mine.sum() > 60
+        assert not (mine & ~_near(right.shape, px, 6) & ~_above(right.shape, px)).any()
+    default = Renderer(w, h, 30.0, None)  # the default box does not reach that far
+    assert not _inside(default.camera.project(walk[0])[0], h)
+
+
+def test_trail_in_track_colour_fading_with_age_and_gaps():
+    w, h = 960, 720
+    scene = Scene(((-3.0, 0.0, 0.0), (3.0, 5.0, 2.0)), ground=True)
+    r = Renderer(w, h, 30.0, None, scene=scene)
+    K = 12
+    trail = np.stack([np.linspace(-2.6, 1.8, K), np.full(K, 1.3), np.full(K, 0.98)], -1)  # pelvis heights
+    person = _nobody_2d(5, _world_pose(2.2, 1.3))  # the pelvis follows the trail's line
+    frame = np.zeros((h, w, 3), np.uint8)
+    without = r.render(frame, 0, [person])[:, w:]
+    right = r.render(frame, 0, [DrawnPerson(5, person.kp2d, person.scores, person.kp3d_world, trail)])[:, w:]
+    floor = trail.copy()
+    floor[:, 2] = 0.0
+    px = r.camera.project(floor)[0]
+    colour, base = np.array(track_color(5)), np.array(FLOOR_COLOR)
+    distances = []
+    for i in range(K - 1):  # segment i .. i + 1 ends K - 2 - i frames before the newest trail point
+        x, y = np.round((px[i] + px[i + 1]) / 2).astype(int)
+        expect = base + (colour - base) * (i + 1) / K
+        got = right[y, x].astype(int)
+        assert np.abs(got - expect).max() <= 12, (i, got, expect)
+        distances.append(np.abs(got - colour).sum())
+    assert all(a > b for a, b in zip(distances, distances[1:]))  # fading toward the floor with age
+    assert distances[-1] < 60 and distances[0] > 350
+    changed = (right != without).any(-1)  # only along the trail, up to the current pelvis's floor point
+    assert changed.sum() > 200
+    pelvis = person.kp3d_world[:1] * [1, 1, 0]
+    path = np.concatenate([px, r.camera.project(pelvis)[0]])
+    assert not (changed & ~_near(right.shape, path, 5, [(k, k + 1) for k in range(K)])).any()
+    # NaN gaps: the segments touching a NaN point are not drawn
+    gappy = trail.copy()
+    gappy[[4, 5]] = np.nan
+    right = r.render(frame, 0, [DrawnPerson(5, person.kp2d, person.scores, person.kp3d_world, gappy)])[:, w:]
+    for i in (3, 4, 5):
+        x, y = np.round((px[i] + px[i + 1]) / 2).astype(int)
+        assert (right[y - 1: y + 2, x - 1: x + 2] == without[y - 1: y + 2, x - 1: x + 2]).all(), i
+    x, y = np.round((px[8] + px[9]) / 2).astype(int)
+    assert not (right[y, x] == without[y, x]).all()
+    # empty and all-NaN trails draw nothing; a trail without a 3D pose is still drawn
+    for empty in (np.zeros((0, 3)), np.full((6, 3), np.nan), None):
+        got = r.render(frame, 0, [DrawnPerson(5, person.kp2d, person.scores, person.kp3d_world, empty)])
+        assert np.array_equal(got[:, w:], without)
+    alone = r.render(frame, 0, [DrawnPerson(5, person.kp2d, person.scores, None, trail)])[:, w:]
+    x, y = np.round((px[K - 3] + px[K - 2]) / 2).astype(int)
+    assert np.abs(alone[y, x].astype(int) - colour).max() <= 40
+    with pytest.raises(ValueError, match="trail"):
+        r.render(frame, 0, [DrawnPerson(5, person.kp2d, person.scores, None, np.zeros((4, 2)))])
+
+
+def test_legend_and_mode_title_in_both_modes():
+    h = 720
+    backgrounds = {}
+    for ground in (True, False):
+        r = Renderer(960, h, 30.0, None, scene=Scene(ground=ground))
+        x0, y0, x1, y1 = r.legend_box
+        legend = r.background[y0:y1, x0:x1]
+        for colour in (track_color(1), light_tint(track_color(1)), LOW_COLOR, SHADOW_COLOR, (30, 30, 30)):
+            assert _has(legend, colour, 6 if colour != (30, 30, 30) else 40).sum() > 20, (ground, colour)
+        out = r.render(np.zeros((h, 960, 3), np.uint8), 0, [])  # also in a frame without anybody
+        assert np.array_equal(out[y0:y1, 960 + x0: 960 + x1], legend)
+        backgrounds[ground] = r.background
+    title = (slice(0, 40), slice(0, 420))
+    assert (backgrounds[True][title] != backgrounds[False][title]).any(-1).sum() > 200  # the mode differs
+    assert _has(backgrounds[True], FLOOR_COLOR, 0).sum() > 50000  # the estimated ground is shaded ...
+    assert _has(backgrounds[False], FLOOR_COLOR, 0).sum() < 500  # ... the fixed view's floor is not
+
+
+def test_jump_leaves_the_shadow():
+    w, h = 960, 720
+    r = Renderer(w, h, 30.0, None, scene=Scene(((-2.0, 0.0, 0.0), (2.0, 4.0, 2.5)), ground=True))
+    frame = np.zeros((h, w, 3), np.uint8)
+    for lift in (0.0, 0.45):
+        pose = _world_pose(0.0, 2.0, lift)
+        right = r.render(frame, 0, [_nobody_2d(2, pose)])[:, w:]
+        ankles = r.camera.project(pose[[3, 6]])[0]
+        shadow_pose = pose.copy()
+        shadow_pose[:, 2] = 0.0
+        shadows = r.camera.project(shadow_pose[[3, 6]])[0]
+        gap = np.linalg.norm(ankles - shadows, axis=1)
+        shadow_px = _has(right, SHADOW_COLOR, 8)
+        for a, s in zip(ankles, shadows):  # the shadow of each ankle is drawn under it
+            x, y = np.round(s).astype(int)
+            assert shadow_px[y - 2: y + 3, x - 2: x + 3].any() or lift == 0.0
+        if lift == 0.0:
+            assert gap.max() < 8  # standing: the feet touch their shadow
+        else:
+            assert gap.min() > 40
+            for a, s in zip(ankles, shadows):  # between a foot and its shadow: only floor
+                x, y = np.round((a + s) / 2).astype(int)
+                between = right[y - 3: y + 4, x - 3: x + 4]
+                assert not _track_pixels(between, 2).any() and not _has(between, SHADOW_COLOR, 8).any()
+
+
+def test_camera_mark_only_over_the_floor():
+    bounds = ((-2.0, 0.0, 0.0), (2.0, 5.0, 2.0))
+    without = Renderer(640, 480, 30.0, None, scene=Scene(bounds, True))
+    plain = without.background
+    inside = Renderer(640, 480, 30.0, None, scene=Scene(bounds, True, (0.5, 0.4, 1.6)))
+    outside = Renderer(640, 480, 30.0, None, scene=Scene(bounds, True, (0.0, -3.0, 1.6)))
+    assert inside.camera_mark and not outside.camera_mark
+    assert np.array_equal(outside.background, plain)
+    x, y = np.round(inside.camera.project(np.array([[0.5, 0.45, 0.0]]))[0][0]).astype(int)
+    assert _has(inside.background[y - 3: y + 4, x - 3: x + 4], CAMERA_MARK_COLOR, 10).any()
+    assert _has(inside.background[inside.legend_box[1]:], CAMERA_MARK_COLOR, 10).sum() > 20  # in the legend too
+    assert not _has(plain[y - 3: y + 4, x - 3: x + 4], CAMERA_MARK_COLOR, 10).any()
+    floor_area = slice(plain.shape[0] // 3, without.legend_box[1])  # (the caption and legend have grey text)
+    assert not _has(plain[floor_area], CAMERA_MARK_COLOR, 10).any() and not without.camera_mark

@@ -119,6 +119,64 @@ def test_pipeline_speed_table_matches_its_json():
     assert f"`{bench['meta']['preset']}`" in text, "the encoder preset the JSON records"
 
 
+def test_motion_quality_figures_match_their_json():
+    bench = _json("bench/motion_quality.json")
+    assert bench["machine"]["valid"], "bench/motion_quality.json: not a valid run"
+    text = _section("### Motion and world")
+    rows = {cells[0]: cells for cells in _table_rows(text, r"Sports2D demo\.mp4|Demo_MultiPerson cam01")}
+    for label, key in (("Sports2D demo.mp4", "sports2d_demo"), ("Demo_MultiPerson cam01", "multiperson_cam01")):
+        clip = bench["clips"][key]
+        b, a = clip["before"], clip["after"]
+        cells = rows[label]
+        pairs = [(cells[1], "acceleration_ms2", 1), (cells[2], "acceleration_pose_ms2", 1),
+                 (cells[4], "steps_over_30cm_not_shown", 1), (cells[5], "bone_cv_mean", 100),
+                 (cells[6], "foot_slide_ms", 1)]
+        for cell, name, scale in pairs:
+            before, after = (v.strip() for v in cell.split("/"))
+            check(before, scale * b[name], f"{label} {name} before")
+            check(after, scale * a[name], f"{label} {name} after")
+        steps = find(r"(\d+) / (\d+) of (\d+)", cells[3], f"{label} steps").groups()
+        assert [int(v) for v in steps] == [b["steps_over_30cm"], a["steps_over_30cm"], a["frame_steps"]], label
+        check(cells[7], clip["post_ms_per_person_frame"], f"{label} post-processing ms")
+    flat = " ".join(text.split())
+    s2, om = bench["clips"]["sports2d_demo"], bench["open_mocap"]
+    check(find(rf"last second, over the time between\): {NUM} m/s", flat, "walker speed").group(1),
+          s2["walker_speed_ms"], "walker speed")
+    mpjpe = find(rf"MPJPE {NUM} mm before, {NUM} mm after; PA-MPJPE {NUM} / {NUM} mm; acceleration {NUM} / {NUM}",
+                 flat, "open mocap").groups()
+    for shown, value in zip(mpjpe, (om["before"]["mpjpe_mm"], om["after"]["mpjpe_mm"], om["before"]["pa_mpjpe_mm"],
+                                    om["after"]["pa_mpjpe_mm"], om["before"]["acceleration_ms2"],
+                                    om["after"]["acceleration_ms2"])):
+        check(shown, value, "open mocap before / after")
+    assert f"{om['clips']} clips" in flat and f"{om['frames']} frames" in flat
+
+
+def test_camera_check_table_matches_its_json():
+    bench = _json("bench/camera_check.json")
+    assert bench["machine"]["valid"], "bench/camera_check.json: not a valid run"
+    text = _section("### Motion and world")
+    views = bench["runs"]["default_focal"]["views"]
+    rows = {cells[0]: cells for cells in _table_rows(text, r"cam0\d")}
+    assert set(rows) == set(views)
+    for view, r in views.items():
+        cells = rows[view]
+        calibrated = [find(r"\((-?[\d.]+)\)", cells[i], f"{view} calibrated").group(1) for i in (1, 2, 3)]
+        for shown, key in zip(calibrated, ("height_m", "pitch_deg", "roll_deg")):
+            check(shown, r["calibrated"][key], f"{view} calibrated {key}")
+        if r["world"] != "ground":
+            assert cells[1].startswith("no ground"), view
+            continue
+        for i, key in ((1, "height_m"), (2, "pitch_deg"), (3, "roll_deg")):
+            check(cells[i].split()[0], r["estimated"][key], f"{view} {key}")
+        check(cells[4], r["error"]["normal_deg"], f"{view} normal error")
+    summary = bench["runs"]["default_focal"]["summary"]
+    flat = " ".join(text.split())
+    got = find(rf"pitch {NUM} deg, roll {NUM} deg and the ground's normal {NUM} deg off on average; the heights come "
+               rf"out {NUM} times", flat, "camera summary").groups()
+    for shown, key in zip(got, ("mean_abs_pitch_deg", "mean_abs_roll_deg", "mean_abs_normal_deg", "mean_height_ratio")):
+        check(shown, summary[key], key)
+
+
 def test_benchmark_load_record_and_commands():
     text = " ".join(_section("## Benchmarks").split())
     meta = _json("bench/pipeline_speed.json")["meta"]
@@ -129,7 +187,7 @@ def test_benchmark_load_record_and_commands():
     assert int(cpus) == meta["cpus"], f"README: {cpus} CPUs"
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     bench_recipe = find(r"\nbench:[^\n]*\n((?:\t[^\n]*\n)+)", makefile, "Makefile bench target").group(1)
-    for script in ("lifter_speed", "pipeline_speed"):
+    for script in ("lifter_speed", "pipeline_speed", "motion_quality", "camera_check"):
         command = find(rf"`python (bench/{script}\.py [^`]*)`", text, f"{script} command").group(1)
         assert f"$(PY) {command}" in bench_recipe, f"make bench does not run the README's {command!r}"
     for path in ("bench/lifter_speed.json", "bench/pipeline_speed.json"):
