@@ -62,7 +62,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.identity_check import POSE2SIM_WHEEL  # noqa: E402
-from demo.ground import estimate_ground  # noqa: E402
+from demo.ground import camera_angles, estimate_ground  # noqa: E402
 from demo.motion import WORLD_GROUND, MotionSettings  # noqa: E402
 from demo.pipeline import Options, run  # noqa: E402
 from lifter.machine import MachineLoad, save_report  # noqa: E402
@@ -98,12 +98,11 @@ class CalibratedCamera:
 
     @property
     def pitch_deg(self) -> float:
-        return math.degrees(math.asin(float(np.clip(-self.up_cam[2], -1.0, 1.0))))
+        return camera_angles(self.up_cam)[0]
 
     @property
     def roll_deg(self) -> float:
-        up = self.up_cam
-        return math.degrees(math.atan2(up[0], -up[1]))
+        return camera_angles(self.up_cam)[1]
 
     def to_world(self, points_cam: np.ndarray) -> np.ndarray:
         """Camera-frame points (..., 3) metres -> world (..., 3) metres."""

@@ -202,10 +202,19 @@ def make_ground(normal: np.ndarray, offset: float, anchor_cam: np.ndarray, conta
     y = np.cross(n, x)
     anchor = np.asarray(anchor_cam, dtype=np.float64)
     origin = anchor - (n @ anchor + d) * n
+    pitch_deg, roll_deg = camera_angles(n)
     return Ground(normal=n, offset=d, rotation=np.stack([x, y, n]), origin_cam=origin, height_m=d,
-                  pitch_deg=math.degrees(math.asin(float(np.clip(-n[2], -1.0, 1.0)))),
-                  roll_deg=math.degrees(math.atan2(n[0], -n[1])), contacts=int(contacts),
+                  pitch_deg=pitch_deg, roll_deg=roll_deg, contacts=int(contacts),
                   people=tuple(int(p) for p in people), raised_m=tuple(float(h) for h in raised_m))
+
+
+def camera_angles(up_cam: np.ndarray) -> tuple[float, float]:
+    """(pitch, roll) in degrees of a camera, from world up (3,) in its frame (unit length):
+    pitch = the optical axis' angle below the horizon (positive looking down), roll = the angle
+    from the image's up direction to world up as seen in the image (positive leaning right)."""
+    up = np.asarray(up_cam, dtype=np.float64)
+    return (math.degrees(math.asin(float(np.clip(-up[2], -1.0, 1.0)))),
+            math.degrees(math.atan2(up[0], -up[1])))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -682,7 +682,7 @@ class Renderer:
         if frame.shape == (h, self.left_width, 3):
             left[:] = frame
         elif frame.shape == (fh, fw, 3):
-            left[:] = cv2.resize(frame, self.panel_size, interpolation=cv2.INTER_LINEAR)
+            left[:] = self.shrink(frame)
         else:
             raise ValueError(f"expected a frame of shape {(fh, fw, 3)} or {(h, self.left_width, 3)}, "
                              f"got {frame.shape}")

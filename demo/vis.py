@@ -5,7 +5,7 @@
 
 One video: writes into the output directory (default outputs/<video name>/):
 <video name>_pose3d.mp4 (the input with every tracked person's 2D skeleton and ID | their 3D
-skeletons in a fixed world view),
+skeletons in one world with the ground estimated from their feet, or the fixed view),
 keypoints.npz and keypoints.json (formats: demo/outputs.py and README), and manifest.json.
 Several videos (folders, globs, several paths): batch mode (demo/batch.py), outputs mirror the
 input tree under the output directory (default outputs/), plus summary.json.
