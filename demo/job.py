@@ -12,8 +12,9 @@ and Ray tasks (demo.executors). It
    raising, so one bad video does not stop a batch. Models that cannot be loaded make the
    outcome ``fatal``: every video would fail the same way.
 
-Layout: a job's folder holds ``<video stem>_pose3d.mp4``, ``keypoints.npz``, ``keypoints.json``
-and ``manifest.json``.
+Layout: a job's folder holds ``<video stem>_pose3d.mp4``, ``keypoints.npz``, ``keypoints.json``,
+the exports asked for (demo.export: ``<video stem>_person<ID>.bvh|.trc|.c3d``, ``keypoints.csv``,
+``<video stem>_viewer.html``) and ``manifest.json``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 from demo import manifest
 from demo.errors import BatchError, ModelError, one_line
+from demo.export import DEFAULT_EXPORTS, name_patterns, remove_old_exports, video_url_for, write_exports
 from demo.outputs import FORMAT_VERSION, JSON_NAME, NPZ_NAME, write_outputs
 from demo.pipeline import Options
 from demo.runner import Models, factory_name
@@ -45,11 +47,12 @@ class Job:
 @dataclass(frozen=True)
 class JobSettings:
     """How every job of a run is done: the pipeline ``options``; ``video``: also write the
-    side-by-side mp4; ``force``: redo videos that are up to date; ``debug``: keep tracebacks of
-    failures (Outcome.traceback)."""
+    side-by-side mp4; ``exports``: the demo.export formats to write; ``force``: redo videos that
+    are up to date; ``debug``: keep tracebacks of failures (Outcome.traceback)."""
 
     options: Options = Options()
     video: bool = True
+    exports: tuple[str, ...] = DEFAULT_EXPORTS
     force: bool = False
     debug: bool = False
 
@@ -101,21 +104,24 @@ def output_settings(settings: JobSettings, models: Models) -> dict[str, Any]:
         "detector": o.detector, "detector_options": o.detector_options, "lifter": o.lifter, "files": files,
         "flip": o.flip, "max_people": o.max_people, "person": o.person, "max_gap_s": o.max_gap_s,
         "min_score": o.min_score, "motion": o.motion, "max_frames": o.max_frames, "render": o.render, "preset": o.preset,
-        "crf": o.crf, "video": settings.video, "outputs_format": FORMAT_VERSION, "models": factory_name(models.factory),
+        "crf": o.crf, "video": settings.video, "exports": list(settings.exports), "outputs_format": FORMAT_VERSION,
+        "models": factory_name(models.factory),
     }
 
 
-def _our_names(job: Job) -> list[str]:
-    return [NPZ_NAME, JSON_NAME, manifest.MANIFEST_NAME, video_name(job)]
+def _our_patterns(job: Job) -> list[str]:
+    """Glob patterns of the names of this job's outputs (escaped)."""
+    fixed = [glob.escape(n) for n in (NPZ_NAME, JSON_NAME, manifest.MANIFEST_NAME, video_name(job))]
+    return fixed + name_patterns(job.video.stem)
 
 
 def remove_temporaries(job: Job) -> None:
     """Delete temporary files of this job's outputs (lifter.atomic names) left by a killed run."""
     if not job.out_dir.is_dir():
         return
-    for name in _our_names(job):
-        stem, suffix = os.path.splitext(name)
-        for tmp in job.out_dir.glob(f".{glob.escape(stem)}.*.tmp{glob.escape(suffix)}"):
+    for pattern in _our_patterns(job):
+        stem, suffix = os.path.splitext(pattern)
+        for tmp in job.out_dir.glob(f".{stem}.*.tmp{suffix}"):
             tmp.unlink(missing_ok=True)
 
 
@@ -150,12 +156,16 @@ def process_video(job: Job, settings: JobSettings, models: Models) -> Outcome:
             check_writable(job.out_dir)
             remove_temporaries(job)
             manifest.remove_manifest(job.out_dir)
+            remove_old_exports(job.out_dir, job.video.stem)
             detector, lifter = models.get(settings.options)
             video_out = job.out_dir / video_name(job) if settings.video else None
             result = run(reader, settings.options, detector=detector, lifter=lifter, render_to=video_out)
         result.video = str(job.video)
         paths = write_outputs(job.out_dir, result)
-        outputs = [paths["npz"], paths["json"]] + ([video_out] if video_out is not None else [])
+        exported = write_exports(job.out_dir, result, settings.exports, job.video.stem,
+                                 video_url=video_url_for(job.video, job.out_dir),
+                                 progress=settings.options.progress)
+        outputs = [paths["npz"], paths["json"]] + ([video_out] if video_out is not None else []) + exported
         seconds = time.perf_counter() - t0
         manifest.write_manifest(job.out_dir, identity, wanted, outputs, result.num_frames,
                                 result.frames_with_person, seconds)

@@ -426,9 +426,19 @@ class VideoWriter:
         self.encode_seconds = 0.0
         self.convert_seconds = 0.0
         self.encoder_cpu_seconds = float("nan")
+        self._proc: subprocess.Popen | None = None
+        self._log = None
+        self._finished = False
         self._atomic = atomic_path(self.path)
         self._tmp = self._atomic.__enter__()
-        self._finished = False
+        try:
+            self._start(preset, crf)
+        except BaseException:  # an interrupt while starting too: no encoder and no temporary file stay
+            self.abort()
+            raise
+
+    def _start(self, preset: str, crf: int) -> None:
+        width, height = self.size
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
@@ -496,12 +506,13 @@ class VideoWriter:
         if self._finished:
             return
         self._finished = True
-        if self._proc.poll() is None:
+        if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
-        for stream in (self._proc.stdin, self._log):
+        for stream in (self._proc.stdin if self._proc is not None else None, self._log):
             try:
-                stream.close()
+                if stream is not None:
+                    stream.close()
             except (OSError, ValueError):
                 pass
         err = VideoError("aborted")

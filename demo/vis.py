@@ -6,7 +6,8 @@
 One video: writes into the output directory (default outputs/<video name>/):
 <video name>_pose3d.mp4 (the input with every tracked person's 2D skeleton and ID | their 3D
 skeletons in one world with the ground estimated from their feet, or the fixed view),
-keypoints.npz and keypoints.json (formats: demo/outputs.py and README), and manifest.json.
+keypoints.npz and keypoints.json (formats: demo/outputs.py and README), the exports of --export
+(BVH, TRC, C3D per person; keypoints.csv; an HTML 3D viewer: demo/export/) and manifest.json.
 Several videos (folders, globs, several paths): batch mode (demo/batch.py), outputs mirror the
 input tree under the output directory (default outputs/), plus summary.json.
 
@@ -49,8 +50,19 @@ def _person(text: str) -> int | str:
     return value
 
 
+def _exports(text: str) -> tuple[str, ...]:
+    """--export: comma-separated formats of demo.export, 'all' or 'none'."""
+    from demo.export import parse_exports
+
+    try:
+        return parse_exports(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (every flag documented in --help)."""
+    from demo.export import DEFAULT_EXPORTS
     from demo.pipeline import DEFAULT_MAX_PEOPLE
     from demo.smoothing import DEFAULT_CUTOFF_HZ, DEFAULT_SMOOTH, SMOOTH_METHODS
     from demo.trajectory import DEFAULT_FOV_DEG
@@ -129,7 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ground", action="store_true",
                    help="do not estimate the ground: draw and save the fixed root-centred view, people side by side")
     p.add_argument("--max-frames", type=int, default=None, help="process only the first N frames")
-    p.add_argument("--no-video", action="store_true", help="write only keypoints.npz / .json, no video")
+    p.add_argument("--no-video", action="store_true", help="write no side-by-side video (keypoints and exports only)")
+    p.add_argument("--export", type=_exports, default=DEFAULT_EXPORTS, metavar="FORMATS",
+                   help="files for other tools, comma-separated: bvh (Blender, one per person), trc and c3d "
+                        "(OpenSim / Pose2Sim markers, one per person), csv (keypoints.csv), html (an offline 3D "
+                        f"viewer); 'all' or 'none' (default: {','.join(DEFAULT_EXPORTS)})")
     p.add_argument("--panel-height", type=int, default=style.panel_height,
                    help="output video height in pixels; taller inputs are scaled down (default: %(default)s)")
     p.add_argument("--max-width", type=int, default=None, help="upper bound of the output video width")
@@ -219,7 +235,8 @@ def _main(args: argparse.Namespace, factory) -> int:
     for flag, path in (("--weights", args.weights), ("--denoiser", args.denoiser)):
         if path is not None and not path.is_file():
             raise UsageError(f"{flag} file not found: {path}")
-    settings = JobSettings(_options(args), video=not args.no_video, force=args.force, debug=args.debug)
+    settings = JobSettings(_options(args), video=not args.no_video, exports=args.export, force=args.force,
+                           debug=args.debug)
     video = _single_video(args)
     if video is not None:
         return _one_video(video, args, settings, factory)
@@ -251,8 +268,9 @@ def _one_video(video: Path, args: argparse.Namespace, settings, factory) -> int:
         return EXIT_OK
     _person_note(outcome)
     print(timing_summary(outcome.timings_ms, outcome.frames))
-    for label, path in zip(("keypoints:", "", "video:"), outcome.outputs):
-        print(f"{label:<10} {path}")
+    print(f"outputs in {out_dir}:")
+    for path in outcome.outputs:
+        print(f"  {Path(path).name}")
     return EXIT_OK
 
 

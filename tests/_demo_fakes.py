@@ -144,3 +144,11 @@ def expected_lift_xy(kp2d: np.ndarray, width: int, height: int) -> np.ndarray:
     """What FakeLifter returns for pixel keypoints (N, 17, 2) with no missing joint."""
     norm = normalize_screen(kp2d, width, height)
     return norm - norm[:, :1]
+
+
+def export_names(stem: str, people: int = 1) -> list[str]:
+    """The file names of the default exports (demo.export) of a video with people 1..``people``."""
+    from demo.export import DEFAULT_EXPORTS, PER_PERSON, file_name
+
+    return [file_name(f, stem, i) for f in DEFAULT_EXPORTS if f in PER_PERSON for i in range(1, people + 1)] + \
+        [file_name(f, stem) for f in DEFAULT_EXPORTS if f not in PER_PERSON]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _demo_fakes import components, make_video
+from _demo_fakes import components, export_names, make_video
 from demo import job as job_mod
 from demo import manifest, vis
 from demo.batch import find_videos, plan_jobs, run_batch
@@ -100,7 +100,8 @@ def test_batch_cli_skip_force_and_summary(tmp_path, capsys):
     for rel, frames in (("a", 6), ("sub/b", 5), ("sub/deeper/c", 4)):
         folder = out / rel
         assert sorted(p.name for p in folder.iterdir()) == sorted([
-            "keypoints.json", "keypoints.npz", "manifest.json", f"{folder.name}_pose3d.mp4"])
+            "keypoints.json", "keypoints.npz", "manifest.json", f"{folder.name}_pose3d.mp4",
+            *export_names(folder.name)])
         assert manifest.verify_outputs(folder)
         assert _arrays(folder / "keypoints.npz")["valid"].shape == (1, frames)
     assert not (out / "broken").exists()  # nothing made for a video that cannot be read
@@ -148,7 +149,7 @@ def test_manifest_detects_incomplete_outputs(tmp_path):
     (job.out_dir / "mine.txt").write_text("user file")
     assert process_video(job, JobSettings(QUIET, force=True), models).status == "done"
     assert sorted(p.name for p in job.out_dir.iterdir()) == sorted([
-        "keypoints.json", "keypoints.npz", "manifest.json", "mine.txt", "v_pose3d.mp4"])
+        "keypoints.json", "keypoints.npz", "manifest.json", "mine.txt", "v_pose3d.mp4", *export_names("v")])
 
 
 def test_one_failure_does_not_stop_the_batch(tmp_path, monkeypatch):
@@ -200,7 +201,8 @@ def test_interrupt_removes_temporary_files_and_rerun_resumes(tmp_path, monkeypat
     assert vis.main(args, factory=factory) == vis.EXIT_INTERRUPTED
     assert "rerun" in capsys.readouterr().err
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert files == ["v0/keypoints.json", "v0/keypoints.npz", "v0/manifest.json", "v0/v0_pose3d.mp4"]
+    assert files == sorted(f"v0/{name}" for name in ["keypoints.json", "keypoints.npz", "manifest.json",
+                                                     "v0_pose3d.mp4", *export_names("v0")])
     assert vis.main(args, factory=factory) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["skipped"] == [str(videos[0])] and summary["done"] == [str(v) for v in videos[1:]]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _demo_fakes import FakeDetector, FakeLifter, make_video
+from _demo_fakes import FakeDetector, FakeLifter, export_names, make_video
 from demo import vis
 from demo.runner import load_models
 from demo.video import iter_frames, probe
@@ -69,7 +69,8 @@ def test_cli_writes_all_outputs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert vis.main(["--video", str(video), "--no-progress"], factory=_factory(FakeDetector(people=2))) == 0
     out = tmp_path / "outputs" / "walk"  # the default output directory
-    assert sorted(p.name for p in out.iterdir()) == ["keypoints.json", "keypoints.npz", "manifest.json", "walk_pose3d.mp4"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(["keypoints.json", "keypoints.npz", "manifest.json",
+                                                            "walk_pose3d.mp4", *export_names("walk", 2)])
     assert probe(out / "walk_pose3d.mp4").fps == probe(video).fps
     assert sum(1 for _ in iter_frames(out / "walk_pose3d.mp4")) == 8
     printed = capsys.readouterr()

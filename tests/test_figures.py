@@ -117,6 +117,17 @@ def test_pipeline_speed_table_matches_its_json():
     check(rss_10, lv["peak_rss_mb_10x"], "looped video peak RSS")
     check(rss_1, lv["peak_rss_mb_1x"], "single video peak RSS")
     assert f"`{bench['meta']['preset']}`" in text, "the encoder preset the JSON records"
+    two, one = bench["two_people_1280x720"], bench[next(k for k in sizes if not k.startswith("two"))]
+    flat = " ".join(text.split())
+    seconds, files, people, mb, share, one_s, one_files = find(
+        rf"timed in the same runs: {NUM} s for the Sports2D clip's (\d+) files \((\d+) people, {NUM} MB\), {NUM}% "
+        rf"of its pipeline and keypoints time \(goal: under 10%\), and {NUM} s \((\d+) files\)", flat, "exports").groups()
+    check(seconds, two["exports_s"], "exports seconds")
+    check(mb, two["export_mb"], "exports MB")
+    check(share, 100 * two["exports_share"], "exports share")
+    check(one_s, one["exports_s"], "one-person exports seconds")
+    assert int(files) == two["export_files"] and int(one_files) == one["export_files"]
+    assert int(people) == two["people"], f"README: exports of {people} people"
 
 
 def test_motion_quality_figures_match_their_json():

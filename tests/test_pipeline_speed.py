@@ -22,8 +22,10 @@ STAGES = ("decode", "detect", "convert", "lift", "render", "encode")
 
 def _figures(fps: float, det_fps: float, render: float, rss_1x: float, rss_10x: float) -> dict:
     ms = dict.fromkeys(pipeline_speed.STAGE_KEYS, 1.0) | {"render": render}
+    files = {"run_s": 10.0, "outputs_s": 0.1, "exports_s": 0.5, "export_files": 5, "export_mb": 1.0,
+             "exports_share": 0.5 / 10.1}
     return {"1280x720": {"ms_per_frame": ms, "end_to_end_fps": fps, "detector_only_fps": det_fps,
-                         "peak_rss_mb": rss_1x, "frames": 10},
+                         "peak_rss_mb": rss_1x, "frames": 10, **files},
             "long_video": {"size": "1280x720", "loops": 10, "frames_1x": 10, "frames_10x": 100,
                            "peak_rss_mb_1x": rss_1x, "peak_rss_mb_10x": rss_10x}}
 
@@ -39,7 +41,15 @@ def test_targets_pass_and_fail():
     figures["targets"] = ratio_only
     figures["meta"] = {"load_average_before": [0, 0, 0], "load_average_after": [0, 0, 0], "cpus": 2}
     text = pipeline_speed.table(figures)
-    assert "FAIL" in text and "1280x720" in text and "0.66" in text
+    assert "FAIL" in text and "1280x720" in text and "0.66" in text and "all exports 0.50 s" in text
+
+
+def test_exports_share_target():
+    figures = _figures(40.0, 50.0, 2.0, 500.0, 550.0)
+    for share, ok in ((0.05, True), (0.12, False)):
+        two = dict(figures["1280x720"], end_to_end_fps=26.0, exports_share=share)
+        t = pipeline_speed.targets(dict(figures, **{pipeline_speed.TWO_PEOPLE: two}))
+        assert t["exports_share_two_people_1280x720"]["pass"] is ok
 
 
 def test_bad_input_is_one_line(tmp_path):
@@ -65,6 +75,7 @@ def test_tiny_real_run(tmp_path):
         assert set(STAGES) <= set(r["ms_per_frame"]) and r["frames"] == 4
         assert all(v >= 0 for v in r["ms_per_frame"].values()) and r["ms_per_frame"]["detect"] > 0
         assert r["end_to_end_fps"] > 0 and r["detector_only_fps"] > 0 and r["peak_rss_mb"] > 50
+        assert r["exports_s"] > 0 and r["run_s"] > 0 and 0 < r["exports_share"]
     lv = figures["long_video"]
     assert (lv["frames_1x"], lv["frames_10x"]) == (4, 8) and lv["peak_rss_mb_10x"] > 0
     assert "lifter" in figures["meta"] and "target" in proc.stdout

@@ -76,6 +76,8 @@ def test_wheel_holds_every_module_and_the_shipped_weights(built):
                 assert member in names, f"{member} is missing from the wheel (packages list in pyproject.toml?)"
     for name in SHIPPED:
         assert {f"lifter/weights/{name}.safetensors", f"lifter/weights/{name}.json"} <= names
+    for asset in ("viewer.js", "viewer.css"):  # the HTML viewer's page, read at run time
+        assert f"demo/export/{asset}" in names, f"demo/export/{asset} is missing (package-data in pyproject.toml?)"
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     for command in COMMANDS:
