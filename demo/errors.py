@@ -7,7 +7,11 @@ loaded, so every video would fail the same way (exit code 1, the batch stops).
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
+from typing import Iterator
 
 
 class UsageError(Exception):
@@ -48,3 +52,33 @@ def _unraisable(info) -> None:
 def quiet_interrupts_in_finalizers() -> None:
     """Install :func:`_unraisable` (the CLI and worker processes do, so Ctrl-C never shows a traceback)."""
     sys.unraisablehook = _unraisable
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while the block runs; their handlers run when it ends.
+
+    For starting a child process: an interrupt inside ``subprocess.Popen`` (after the child exists,
+    before the Popen object is returned) would leave a child nobody owns, e.g. an encoder that
+    later writes a file nobody removes. Only the main thread receives signals, so elsewhere this
+    does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for signum in previous:
+        signal.signal(signum, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in held:
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
+

@@ -38,6 +38,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from demo.errors import interrupts_deferred
 from lifter.atomic import atomic_path
 
 #: frame rate assumed when a container states none (image sequences, broken files)
@@ -447,7 +448,8 @@ class VideoWriter:
             "-movflags", "+faststart", str(self._tmp),
         ]
         self._log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty encoder cannot block
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+        with interrupts_deferred():  # an interrupt now would leave an encoder that recreates the file
+            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
 
     def write(self, frame: np.ndarray) -> None:
         """Append one RGB uint8 frame of exactly the writer's (height, width, 3)."""

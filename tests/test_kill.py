@@ -197,3 +197,23 @@ def test_interrupt_cleans_up_and_exits_130(tmp_path, how, workers):
     rerun = _run(src, out, "--workers", workers)
     assert rerun.returncode == 0, rerun.stderr
     assert {Path(p).stem for p in json.loads((out / "summary.json").read_text())["skipped"]} == done_before
+
+
+def test_interrupts_deferred_holds_the_signal_until_the_block_ends():
+    from demo.errors import interrupts_deferred
+
+    steps = []
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_deferred():
+            signal.raise_signal(signal.SIGINT)  # Python's default handler: KeyboardInterrupt, held
+            steps.append("after the signal")
+    assert steps == ["after the signal"]
+    seen = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
+    try:
+        with interrupts_deferred():
+            signal.raise_signal(signal.SIGTERM)
+            assert seen == []
+        assert seen == [signal.SIGTERM] and signal.getsignal(signal.SIGTERM) is not None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
