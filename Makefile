@@ -38,6 +38,8 @@ bench: $(VENV)/.installed samples
 	$(PY) bench/identity_check.py --json bench/identity_check.json
 	$(PY) bench/motion_quality.py --json bench/motion_quality.json
 	$(PY) bench/camera_check.py --json bench/camera_check.json
+	$(PY) bench/live_latency.py --video sample_videos/demo.mp4 --json bench/live_latency.json
+	if command -v xvfb-run >/dev/null; then xvfb-run -a -s "-screen 0 2400x1000x24" $(PY) bench/live_latency.py --video sample_videos/demo.mp4 --people 1 --window --json bench/live_latency_window.json; else echo "xvfb-run not found (apt-get install xvfb): the window run is skipped"; fi
 
 # The shipped weights (weights/), trained on ../shared/data (not in git; README "The open mocap
 # data") with the epochs the shipped runs finished (weights/*.json, MODEL_CARD.md; kept in step by

@@ -166,7 +166,7 @@ def _measure(kind: str, video: Path, tmp: Path, max_frames: int | None, preset: 
 
 # --- inputs ------------------------------------------------------------------------------------------
 
-def _ffmpeg(*args: str) -> None:
+def run_ffmpeg(*args: str) -> None:
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args],
                           capture_output=True, text=True)
     if proc.returncode != 0:
@@ -177,7 +177,7 @@ def scaled_copy(video: Path, size: str, tmp: Path) -> Path:
     """The video scaled to WIDTHxHEIGHT (H.264, near-lossless crf 17, so decoding costs as usual)."""
     w, h = parse_size(size)
     out = tmp / f"{video.stem}_{w}x{h}.mp4"
-    _ffmpeg("-i", str(video), "-vf", f"scale={w}:{h}", "-an", "-c:v", "libx264", "-preset", "veryfast",
+    run_ffmpeg("-i", str(video), "-vf", f"scale={w}:{h}", "-an", "-c:v", "libx264", "-preset", "veryfast",
             "-crf", "17", "-pix_fmt", "yuv420p", str(out))
     return out
 
@@ -185,7 +185,7 @@ def scaled_copy(video: Path, size: str, tmp: Path) -> Path:
 def looped_copy(video: Path, loops: int, tmp: Path) -> Path:
     """The video played ``loops`` times in a row (stream copy, no re-encoding)."""
     out = tmp / f"{video.stem}_x{loops}.mp4"
-    _ffmpeg("-stream_loop", str(loops - 1), "-i", str(video), "-an", "-c", "copy", str(out))
+    run_ffmpeg("-stream_loop", str(loops - 1), "-i", str(video), "-an", "-c", "copy", str(out))
     return out
 
 

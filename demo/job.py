@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from demo import manifest
-from demo.errors import BatchError, ModelError, one_line
+from demo.errors import BatchError, ModelError, interrupts_deferred, one_line
 from demo.export import DEFAULT_EXPORTS, name_patterns, remove_old_exports, video_url_for, write_exports
 from demo.outputs import FORMAT_VERSION, JSON_NAME, NPZ_NAME, write_outputs
 from demo.pipeline import Options
@@ -130,8 +130,9 @@ def check_writable(folder: str | os.PathLike) -> None:
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test.", suffix=".tmp"):
-            pass
+        with interrupts_deferred():  # an interrupt between creating and removing it would leave the file
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test.", suffix=".tmp"):
+                pass
     except OSError as exc:
         raise BatchError(f"cannot write to the output folder {folder}: {exc.strerror or exc}") from None
 

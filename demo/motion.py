@@ -171,7 +171,7 @@ def _smooth_root(root: np.ndarray, valid: np.ndarray, focal: float, center: np.n
     return np.concatenate([xy, depth[:, None]], axis=1).astype(np.float32)
 
 
-def _fixed_world(kp3d: np.ndarray, kp2d: np.ndarray, width: int) -> np.ndarray:
+def fixed_world(kp3d: np.ndarray, kp2d: np.ndarray, width: int) -> np.ndarray:
     """The fallback view (demo.post) of (P,T,17,3) root-relative poses, people side by side by image x."""
     world = to_world_view(kp3d)
     x = kp2d[..., 0]
@@ -255,7 +255,7 @@ def process(kp2d: np.ndarray, scores: np.ndarray, valid: np.ndarray, fps: float,
                              pitch_deg=float(ground.pitch_deg), roll_deg=float(ground.roll_deg),
                              contacts=int(ground.contacts))
     else:
-        world = _fixed_world(kp3d, kp2d_r, width)
+        world = fixed_world(kp3d, kp2d_r, width)
     invalid = ~valid_r
     world[invalid] = np.nan
     seconds["world"] = time.perf_counter() - t0

@@ -254,7 +254,7 @@ class _Progress:
 
 
 @contextlib.contextmanager
-def _lift_threads(lifter: LifterLike):
+def lift_threads(lifter: LifterLike):
     """While the pipeline runs, a CPU torch lifter uses one thread: detection, decoding and
     encoding keep the other cores busy (the lifter's results do not depend on its thread count)."""
     torch = sys.modules.get("torch")
@@ -412,7 +412,7 @@ def run(video: str | os.PathLike | FrameReader, options: Options = Options(), *,
             total = min(total, options.max_frames)
         progress = _Progress(options, total, Path(video_path).name, "detecting")
         stack.callback(progress.close)
-        stack.enter_context(_lift_threads(lift_model))
+        stack.enter_context(lift_threads(lift_model))
         detection = _Detection(options, det, lift_model, info)
         with OrderedStage(detection.lift, "lift") as lift_stage:
             detection.lift_stage = lift_stage

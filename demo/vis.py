@@ -2,6 +2,7 @@
 
     python demo/vis.py --video clip.mp4 [--output-dir DIR] [--lifter pgformer|diffpyramid] ...
     python demo/vis.py --video clips/ [--recursive] [--output-dir outputs] [--workers N | --ray]
+    python demo/vis.py --webcam [INDEX] | --video rtsp://... | --video -   [--no-window] [--output shown.mp4]
 
 One video: writes into the output directory (default outputs/<video name>/):
 <video name>_pose3d.mp4 (the input with every tracked person's 2D skeleton and ID | their 3D
@@ -10,6 +11,10 @@ keypoints.npz and keypoints.json (formats: demo/outputs.py and README), the expo
 (BVH, TRC, C3D per person; keypoints.csv; an HTML 3D viewer: demo/export/) and manifest.json.
 Several videos (folders, globs, several paths): batch mode (demo/batch.py), outputs mirror the
 input tree under the output directory (default outputs/), plus summary.json.
+Live (a webcam, a stream URL, or - for standard input: demo/live.py): the newest frame is always
+processed, late frames are dropped and counted, a window shows the view (q or Esc stops), a status
+line reports the rates and latency; on stop (end of stream, q, Ctrl-C) the keypoint files and
+exports of every processed frame go to the output directory (default outputs/<source name>/).
 
 Exit codes: 0 every video done or skipped (up to date), 1 a video failed or the batch could not
 run, 2 usage error (bad flag, missing input, no videos found), 130 interrupted (Ctrl-C, SIGTERM).
@@ -60,6 +65,17 @@ def _exports(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _size(text: str) -> tuple[int, int]:
+    """--raw-size: WIDTHxHEIGHT in pixels."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 640x480, got {text!r}") from None
+    if w < 2 or h < 2:
+        raise argparse.ArgumentTypeError(f"the frame size must be at least 2x2, got {text!r}")
+    return w, h
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (every flag documented in --help)."""
     from demo.export import DEFAULT_EXPORTS
@@ -84,6 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video", nargs="+", default=[], metavar="PATH",
                    help="input video(s) (any format FFmpeg reads), folder(s) of videos, or glob patterns "
                         "(quote them); more than one video means batch mode")
+    p.add_argument("--webcam", nargs="?", type=int, const=0, default=None, metavar="INDEX",
+                   help="live: process a webcam (OpenCV device index, default 0) as it comes; --video also takes "
+                        "stream URLs (rtsp://, udp://, tcp://, http(s)://, rtmp://, srt://) and - (standard input)")
+    p.add_argument("--no-window", action="store_true",
+                   help="live: show no window (the default shows one when a display exists; q or Esc stops)")
+    p.add_argument("--output", type=Path, default=None, metavar="FILE.mp4",
+                   help="live: also record what is shown, in real time, to this mp4")
+    p.add_argument("--raw-size", type=_size, default=None, metavar="WxH",
+                   help="live, --video -: standard input carries raw rgb24 frames of this size (default: any "
+                        "container or stream FFmpeg recognises)")
+    p.add_argument("--fps", type=float, default=None,
+                   help="live: frame rate of raw frames on standard input (default: 30)")
+    p.add_argument("--open-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="live: give up when a stream sends no video for this long (default: %(default)s)")
     p.add_argument("--input-dir", action="append", default=[], type=Path, metavar="DIR",
                    help="a folder of videos to process in batch mode (repeatable; same as --video DIR)")
     p.add_argument("--recursive", action="store_true",
@@ -169,8 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = build_parser()
     args = p.parse_args(argv)
-    if not args.video and not args.input_dir:
-        p.error("give --video PATH [PATH ...] or --input-dir DIR")
+    if not args.video and not args.input_dir and args.webcam is None:
+        p.error("give --video PATH [PATH ...], --input-dir DIR or --webcam [INDEX]")
+    _check_live_args(p, args)
     for name in ("chunk", "max_frames", "panel_height", "max_width", "workers", "max_people"):
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -188,6 +219,41 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.person is not None and args.max_people is not None:
         p.error("give --person or --max-people, not both")
     return args
+
+
+def is_live(args: argparse.Namespace) -> bool:
+    """The command names a live source: a webcam, a stream URL or - (standard input)."""
+    from demo.sources import is_live_spec
+
+    return args.webcam is not None or any(is_live_spec(str(v)) for v in args.video)
+
+
+def _check_live_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Flags that belong to live sources only, or to files only."""
+    if not is_live(args):
+        for flag, value in (("--output", args.output), ("--raw-size", args.raw_size), ("--fps", args.fps)):
+            if value is not None:
+                p.error(f"{flag} is for live sources (--webcam, a stream URL, --video -); offline runs write "
+                        "<video name>_pose3d.mp4 in --output-dir")
+        if args.no_window:
+            p.error("--no-window is for live sources (--webcam, a stream URL, --video -)")
+        return
+    if args.webcam is not None and args.video:
+        p.error("give --webcam or --video, not both")
+    if len(args.video) > 1 or args.input_dir or args.recursive or args.workers != 1 or args.ray:
+        p.error("a live source is processed alone: no other videos, --input-dir, --recursive, --workers or --ray")
+    if args.force:
+        p.error("--force is for video files (a live run always writes its outputs)")
+    if args.raw_size is not None and args.video != ["-"]:
+        p.error("--raw-size is for raw frames on standard input (--video -)")
+    if args.fps is not None and not args.fps > 0:
+        p.error("--fps must be positive")
+    if not args.open_timeout > 0:
+        p.error("--open-timeout must be positive")
+    if args.webcam is not None and args.webcam < 0:
+        p.error("--webcam INDEX must be at least 0")
+    if args.output is not None and args.output.suffix.lower() != ".mp4":
+        p.error("--output must name an .mp4 file")
 
 
 def _options(args: argparse.Namespace):
@@ -235,6 +301,8 @@ def _main(args: argparse.Namespace, factory) -> int:
     for flag, path in (("--weights", args.weights), ("--denoiser", args.denoiser)):
         if path is not None and not path.is_file():
             raise UsageError(f"{flag} file not found: {path}")
+    if is_live(args):
+        return _live(args, factory)
     settings = JobSettings(_options(args), video=not args.no_video, exports=args.export, force=args.force,
                            debug=args.debug)
     video = _single_video(args)
@@ -271,6 +339,59 @@ def _one_video(video: Path, args: argparse.Namespace, settings, factory) -> int:
     print(f"outputs in {out_dir}:")
     for path in outcome.outputs:
         print(f"  {Path(path).name}")
+    return EXIT_OK
+
+
+def _live(args: argparse.Namespace, factory) -> int:
+    """A live source (demo/live.py): open it, run until it stops, write what was processed."""
+    import contextlib
+
+    from demo.job import check_writable
+    from demo.live import LiveSettings, output_stem, run_session, write_live_outputs
+    from demo.online import live_settings
+    from demo.pipeline import timing_summary
+    from demo.runner import Models
+    from demo.sources import open_live, open_webcam
+    from demo.window import display_problem
+
+    options = _options(args)
+    window = not args.no_window
+    if window and (problem := display_problem()):
+        tqdm_write(f"note: {problem}: running without a window (as --no-window)")
+        window = False
+    if args.webcam is not None:
+        source = open_webcam(args.webcam, open_timeout_s=args.open_timeout)
+    else:
+        source = open_live(args.video[0], raw_size=args.raw_size, fps=args.fps, open_timeout_s=args.open_timeout)
+    with contextlib.closing(source):
+        stem = output_stem(source.info.name)
+        out_dir = args.output_dir if args.output_dir is not None else Path("outputs") / stem
+        check_writable(out_dir)
+        if args.output is not None:
+            check_writable(args.output.parent if str(args.output.parent) else Path("."))
+        with Models(factory) as models:
+            detector, lifter = models.get(options)
+            told = live_settings(options.motion)[1]
+            for note in told:
+                tqdm_write(f"note: {note}")
+            info = source.info
+            tqdm_write(f"live: {info.name}, {info.width}x{info.height}"
+                       + (f" at {float(info.fps):.2f} fps" if info.fps else "") + ("; q or Esc in the window stops"
+                                                                                  if window else "; Ctrl-C stops"))
+            result, stats = run_session(source, LiveSettings(options, window, args.output), detector, lifter)
+    if result is None:
+        print(f"error: no frame was processed from {source.info.name} ({stats.stopped_by})", file=sys.stderr)
+        return EXIT_ERROR
+    paths = write_live_outputs(out_dir, result, args.export, stem, progress=options.progress)
+    for note in result.notes:
+        if note not in told:
+            tqdm_write(f"note: {note}")
+    print(timing_summary(result.timings_ms, result.num_frames))
+    print(f"outputs in {out_dir}:")
+    for path in paths:
+        print(f"  {Path(path).name}")
+    if args.output is not None and stats.processed:
+        print(f"recording: {args.output}")
     return EXIT_OK
 
 

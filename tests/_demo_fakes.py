@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -40,6 +41,13 @@ def make_video(path: Path, frames: int = 12, size: tuple[int, int] = (96, 64), r
                         "-c", "copy", str(tmp)], check=True)
         tmp.replace(path)
     return path
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A local port nobody listens on now (TCP, or UDP with ``socket.SOCK_DGRAM``)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def pixels_of(pose3d: np.ndarray, width: int, height: int, centre_x: float | None = None,

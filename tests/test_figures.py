@@ -345,3 +345,31 @@ def test_card_reads_a_present_run_folder_and_reproduces_its_epochs(tmp_path):
     assert reproduce_command("python lifter/train.py --preset x", 4) == "python lifter/train.py --preset x --epochs 4"
     with pytest.raises(ValueError, match="epochs"):
         reproduce_command("python lifter/train.py --preset x --epochs 3", 0)
+
+
+def test_live_latency_table_matches_its_json():
+    text = _section("### Live latency")
+    flat = " ".join(text.split())
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    rows = {(c[1], c[0].split()[0], c[2]): c for c in _table_rows(text, r"(1|everyone) .*")}
+    seen = 0
+    for path, window in (("bench/live_latency.json", "no"), ("bench/live_latency_window.json", "yes")):
+        bench = _json(path)
+        assert bench["meta"]["machine"]["valid"], f"{path}: not a valid run"
+        assert bench["meta"]["window"] == (window == "yes")
+        command = find(rf"`python (bench/live_latency\.py [^`]*--json {path})`", flat, f"{path} command").group(1)
+        assert f"$(PY) {command}" in makefile, f"make bench does not run {command!r}"
+        for name, r in bench.items():
+            if name in ("targets", "meta"):
+                continue
+            size, people = name.rsplit("_", 1)
+            cells = rows[(size, "1" if people == "1" else "everyone", window)]
+            for shown, value in zip(cells[3:7], (r["frames_sent"], r["captured"], r["processed"], r["dropped"])):
+                assert int(shown) == value, f"{name} ({window} window): {shown} != {value}"
+            check(cells[7], r["fps_processed"], f"{name} processed fps")
+            check(cells[8], r["latency"]["median_ms"], f"{name} median latency")
+            check(cells[9], r["latency"]["p95_ms"], f"{name} p95 latency")
+            assert r["exact"] and r["all_captured"], name
+            seen += 1
+        assert all(t["pass"] for t in bench["targets"].values()) or "not met" in flat
+    assert seen == len(rows)
