@@ -94,6 +94,7 @@ Both files are written atomically (lifter.atomic).
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -290,8 +291,12 @@ def write_npz(path: str | os.PathLike, result: Result) -> Path:
         "notes": np.array(result.notes, dtype=str).reshape(len(result.notes)),
     }
     path = Path(path)
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez_compressed(f, **arrays)
+    # Compressed in memory first: numpy leaves its zip writer open when interrupted midway, and that
+    # writer's finaliser then fails on an already closed file (a traceback printed at Ctrl-C).
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(buffer.getbuffer())
     return path
 
 
