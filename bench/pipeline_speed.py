@@ -99,14 +99,23 @@ def _peak_rss_mb() -> float:
     return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
 
 
+def detector_options(detector: str) -> dict:
+    """The detector's options in these runs: mmpose with randomly initialised weights on the CPU
+    (its model-zoo weights cannot be downloaded here; the cost per box does not depend on the
+    values, and random RTMDet weights score many boxes above the threshold, so the keypoint model
+    runs on exactly ``max_people`` boxes per frame, as many as there are people to follow)."""
+    return {"random_init": True, "device": "cpu"} if detector == "mmpose" else {}
+
+
 def worker(kind: str, video: Path, out_dir: Path, max_frames: int | None = None, preset: str | None = None,
-           max_people: int | None = None) -> dict:
+           max_people: int | None = None, detector_name: str = "blazepose") -> dict:
     """kind "pipeline": the full pipeline with rendering; "detect": decode + detect only.
     preset: libx264 preset of the output (None: the pipeline's default)."""
     from demo.pipeline import Options, make_detector, run
     from demo.video import FrameReader
 
-    options = Options(progress=False, max_frames=max_frames, max_people=max_people)
+    options = Options(progress=False, max_frames=max_frames, max_people=max_people, detector=detector_name,
+                      detector_options=detector_options(detector_name))
     if preset is not None:
         options = replace(options, preset=preset)
     detector = make_detector(options)
@@ -119,7 +128,7 @@ def worker(kind: str, video: Path, out_dir: Path, max_frames: int | None = None,
                     detector.detect(frame, time_s)
                     frames += 1
             wall = time.perf_counter() - t0
-            return {"frames": frames, "fps": frames / wall, "peak_rss_mb": _peak_rss_mb()}
+            return {"frames": frames, "fps": frames / wall, "peak_rss_mb": _peak_rss_mb(), "detector": detector.name}
         lifter, label = _lifter()
         t0 = time.perf_counter()
         result = run(video, options, detector=detector, lifter=lifter, render_to=out_dir / "out.mp4")
@@ -128,7 +137,7 @@ def worker(kind: str, video: Path, out_dir: Path, max_frames: int | None = None,
         return {"frames": result.num_frames, "fps": result.num_frames / wall, "peak_rss_mb": _peak_rss_mb(),
                 "run_s": wall, **files,
                 "ms_per_frame": {k: result.timings_ms[k] for k in STAGE_KEYS}, "lifter": label,
-                "preset": options.preset, "people": result.num_people,
+                "preset": options.preset, "people": result.num_people, "detector": detector.name,
                 "frames_with_two": int((result.valid.sum(0) >= 2).sum()) if result.num_people else 0}
     finally:
         detector.close()
@@ -150,11 +159,12 @@ def _write_files(result, video: Path, out_dir: Path) -> dict:
 
 
 def _measure(kind: str, video: Path, tmp: Path, max_frames: int | None, preset: str | None,
-             max_people: int | None = None) -> dict:
+             max_people: int | None = None, detector: str = "blazepose") -> dict:
     """Run ``worker(kind, video)`` in a fresh Python process and return its figures."""
     out = tmp / f"{kind}_{video.stem}.json"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--video", str(video),
-           "--json", str(out)] + ([] if max_frames is None else ["--frames", str(max_frames)]) \
+           "--json", str(out), "--worker-detector", detector] \
+        + ([] if max_frames is None else ["--frames", str(max_frames)]) \
         + ([] if preset is None else ["--preset", preset]) \
         + ([] if max_people is None else ["--max-people", str(max_people)])
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -270,6 +280,51 @@ def bench(video: Path, sizes: list[str], long_size: str, loops: int, max_frames:
     return results
 
 
+def compare_detectors(video: Path, size: str, detectors: list[str], max_people: int | None,
+                      max_frames: int | None, preset: str | None, repeat: int) -> dict:
+    """Each detector on the same copy of ``video`` (at ``size``, "native" for its own): decode +
+    detect alone, and the full pipeline with rendering, each in a fresh process, the median of
+    ``repeat`` runs. Returns {"detectors": {name: {...}}, "meta": {...}}."""
+    results: dict = {"detectors": {}}
+    with MachineLoad() as load, tempfile.TemporaryDirectory(prefix="pipeline_speed_") as tmp_name:
+        tmp = Path(tmp_name)
+        source = video if size == "native" else scaled_copy(video, size, tmp)
+        runs = [(name, kind) for name in detectors for kind in ("detect", "pipeline")]
+        measured = {}
+        for name, kind in tqdm(runs, desc="benchmark runs", unit="run", file=sys.stderr):
+            measured[name, kind] = _median_run([_measure(kind, source, tmp, max_frames, preset, max_people, name)
+                                                for _ in range(repeat)])
+        for name in detectors:
+            det, full = measured[name, "detect"], measured[name, "pipeline"]
+            results["detectors"][name] = {
+                "detector": det["detector"], "options": detector_options(name), "frames": full["frames"],
+                "detector_only_fps": det["fps"], "detector_only_fps_runs": det["fps_runs"],
+                "end_to_end_fps": full["fps"], "end_to_end_fps_runs": full["fps_runs"],
+                "ms_per_frame": full["ms_per_frame"], "people": full["people"], "peak_rss_mb": full["peak_rss_mb"],
+                "lifter": full["lifter"]}
+    machine = load.report()
+    info = probe(source if size == "native" else video)
+    results["meta"] = {"video": str(video), "size": size if size != "native" else f"{info.width}x{info.height}",
+                       "max_people": max_people, "frames": max_frames, "repeat": repeat, "cpus": machine["cpus"],
+                       "load_average_before": machine["load_average_before"],
+                       "load_average_after": machine["load_average_after"], "machine": machine}
+    return results
+
+
+def detector_table(results: dict) -> str:
+    meta = results["meta"]
+    lines = [f"detectors on {Path(meta['video']).name} at {meta['size']}, up to {meta['max_people']} people, "
+             f"{meta['frames'] or 'all'} frames; fps: frames per wall-clock second",
+             f"{'detector':>10} {'det fps':>8} {'e2e fps':>8} {'detect ms':>10} {'people':>7}"]
+    for name, r in results["detectors"].items():
+        lines.append(f"{name:>10} {r['detector_only_fps']:8.2f} {r['end_to_end_fps']:8.2f} "
+                     f"{r['ms_per_frame']['detect']:10.1f} {r['people']:7d}")
+        if r["options"]:
+            lines.append(f"{'':>10} options: {r['options']}")
+    lines.append(describe(meta["machine"]))
+    return "\n".join(lines)
+
+
 def targets(results: dict) -> dict:
     """The issue-7 targets, each {"value", "target", "pass"} (at 1280x720 when it was measured)."""
     out = {}
@@ -346,12 +401,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=1,
                    help="fresh runs of each measurement (the looped video's excepted); the median run is kept "
                         "(default: %(default)s)")
+    p.add_argument("--compare-detectors", nargs="+", default=None, metavar="NAME",
+                   help="instead of the runs above: each detector named (e.g. blazepose mmpose) on --video at "
+                        "the first of --sizes, detector only and end to end, side by side")
     p.add_argument("--worker", choices=("pipeline", "detect"), default=None, help=argparse.SUPPRESS)
+    p.add_argument("--worker-detector", default="blazepose", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     try:
         if args.worker:  # internal: one measurement in this fresh process, figures to --json
             with tempfile.TemporaryDirectory(prefix="pipeline_speed_run_") as tmp:
-                figures = worker(args.worker, args.video, Path(tmp), args.frames, args.preset, args.max_people)
+                figures = worker(args.worker, args.video, Path(tmp), args.frames, args.preset, args.max_people,
+                                 args.worker_detector)
             args.json.write_text(json.dumps(figures))
             return 0
         if args.loops < 2:
@@ -368,12 +428,16 @@ def main(argv: list[str] | None = None) -> int:
             raise BenchError("--max-people must be at least 1")
         if args.repeat < 1:
             raise BenchError("--repeat must be at least 1")
-        results = bench(args.video, args.sizes, args.long_size, args.loops, args.frames, args.preset,
-                        args.two_people, args.max_people, args.repeat)
+        if args.compare_detectors:
+            results = compare_detectors(args.video, args.sizes[0], args.compare_detectors, args.max_people,
+                                        args.frames, args.preset, args.repeat)
+        else:
+            results = bench(args.video, args.sizes, args.long_size, args.loops, args.frames, args.preset,
+                            args.two_people, args.max_people, args.repeat)
     except (BenchError, VideoError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(table(results))
+    print(detector_table(results) if args.compare_detectors else table(results))
     try:
         judge(results["meta"]["machine"], args.require_idle)
     except BusyMachine as exc:

@@ -31,6 +31,7 @@ from typing import Any
 from demo import manifest
 from demo.errors import BatchError, ModelError, interrupts_deferred, one_line
 from demo.export import DEFAULT_EXPORTS, name_patterns, remove_old_exports, video_url_for, write_exports
+from demo.keypoint_input import keypoints_path, open_input
 from demo.outputs import FORMAT_VERSION, JSON_NAME, NPZ_NAME, write_outputs
 from demo.pipeline import Options
 from demo.runner import Models, factory_name
@@ -93,6 +94,8 @@ def output_settings(settings: JobSettings, models: Models) -> dict[str, Any]:
     """
     o = settings.options
     files = {}
+    if keypoints_path(o) is not None:
+        files["keypoints"] = manifest.input_identity(keypoints_path(o))
     for name, path in (("weights", o.weights), ("denoiser", o.denoiser)):
         if path is not None:
             try:
@@ -103,8 +106,9 @@ def output_settings(settings: JobSettings, models: Models) -> dict[str, Any]:
     return {
         "detector": o.detector, "detector_options": o.detector_options, "lifter": o.lifter, "files": files,
         "flip": o.flip, "max_people": o.max_people, "person": o.person, "max_gap_s": o.max_gap_s,
-        "min_score": o.min_score, "motion": o.motion, "max_frames": o.max_frames, "render": o.render, "preset": o.preset,
-        "crf": o.crf, "video": settings.video, "exports": list(settings.exports), "outputs_format": FORMAT_VERSION,
+        "min_track_s": o.min_track_s, "min_score": o.min_score, "motion": o.motion, "max_frames": o.max_frames,
+        "render": o.render, "preset": o.preset, "crf": o.crf, "fps": o.fps, "frame_size": o.frame_size,
+        "video": settings.video, "exports": list(settings.exports), "outputs_format": FORMAT_VERSION,
         "models": factory_name(models.factory),
     }
 
@@ -143,7 +147,6 @@ def process_video(job: Job, settings: JobSettings, models: Models) -> Outcome:
     KeyboardInterrupt is not caught: the writers remove their temporary files as it passes.
     """
     from demo.pipeline import run
-    from demo.video import FrameReader
 
     t0 = time.perf_counter()
     wanted = output_settings(settings, models)
@@ -152,8 +155,8 @@ def process_video(job: Job, settings: JobSettings, models: Models) -> Outcome:
         if not settings.force and manifest.is_up_to_date(job.out_dir, job.video, wanted):
             return Outcome(**base, status="skipped")
         identity = manifest.input_identity(job.video)  # before reading it: a change meanwhile means redo
-        # the video's one open: an unreadable video fails here, before any folder is made or model loaded
-        with FrameReader(job.video, max_frames=settings.options.max_frames) as reader:
+        # the input's one open: an unreadable video fails here, before any folder is made or model loaded
+        with open_input(job.video, settings.options) as reader:
             check_writable(job.out_dir)
             remove_temporaries(job)
             manifest.remove_manifest(job.out_dir)
@@ -163,8 +166,9 @@ def process_video(job: Job, settings: JobSettings, models: Models) -> Outcome:
             result = run(reader, settings.options, detector=detector, lifter=lifter, render_to=video_out)
         result.video = str(job.video)
         paths = write_outputs(job.out_dir, result)
+        has_video = keypoints_path(settings.options) != job.video
         exported = write_exports(job.out_dir, result, settings.exports, job.video.stem,
-                                 video_url=video_url_for(job.video, job.out_dir),
+                                 video_url=video_url_for(job.video, job.out_dir) if has_video else None,
                                  progress=settings.options.progress)
         outputs = [paths["npz"], paths["json"]] + ([video_out] if video_out is not None else []) + exported
         seconds = time.perf_counter() - t0

@@ -57,7 +57,7 @@ from demo.pipeline import TRAIL_S, DetectorLike, Options, convert_people, lift_t
 from demo.render import DrawnPerson, Renderer
 from demo.errors import one_line
 from demo.sources import Grabber, LiveFrame, LiveSource, LiveSourceError
-from demo.tracking import Selector, Tracker
+from demo.tracking import Selector, Tracker, dropped_note, lasting
 from demo.video import VideoWriter
 from lifter.keypoints import joint_present
 
@@ -340,7 +340,7 @@ def run_session(source: LiveSource, settings: LiveSettings, detector: DetectorLi
     seconds = {"render": 0.0, "encode": 0.0}
     t_first_shown = t_last_shown = None
     with contextlib.ExitStack() as stack:
-        stack.enter_context(lift_threads(lifter))
+        stack.enter_context(lift_threads(lifter, detector))
         if hasattr(detector, "reset"):
             detector.reset()
         motion = OnlineMotion(info.width, info.height, fps, motion_settings, options.min_score)
@@ -412,6 +412,10 @@ def _result(analysis: _Analysis, info, fps: float, options: Options, motion: Onl
     a = analysis.rows.arrays()
     n = len(a["time_s"])
     span = float(a["time_s"][-1] - a["time_s"][0]) if n > 1 else 0.0
+    rate = (n - 1) / span if span > 0 else fps
+    keep = lasting(a["valid"], rate, options.min_track_s)
+    notes = notes + dropped_note(a["track_ids"], keep, options.min_track_s)
+    a.update({k: v[keep] for k, v in a.items() if k != "time_s"})
     settings = motion.settings
     per_frame = {**analysis.seconds, **seconds}
     timings = {k: 1000.0 * v / n for k, v in per_frame.items()}
@@ -420,7 +424,7 @@ def _result(analysis: _Analysis, info, fps: float, options: Options, motion: Onl
     return Result(
         keypoints_2d=a["keypoints_2d"], scores=a["scores"], keypoints_3d=a["keypoints_3d"],
         keypoints_3d_world=a["keypoints_3d_world"], valid=a["valid"], track_ids=a["track_ids"], time_s=a["time_s"],
-        fps=(n - 1) / span if span > 0 else fps, width=info.width, height=info.height,
+        fps=rate, width=info.width, height=info.height,
         main_person=most_prominent(a["keypoints_2d"], a["valid"]), video=info.name,
         detector=str(getattr(analysis.detector, "name", type(analysis.detector).__name__)),
         lifter=str(getattr(analysis.lifter, "name", options.weights or options.lifter)), notes=notes,

@@ -74,8 +74,14 @@ def file_sha256(path: str | os.PathLike, limit: int | None = None) -> str:
 
 
 def input_identity(path: str | os.PathLike) -> dict[str, Any]:
-    """{"path", "size", "mtime_ns", "sha256_first_mib"} of an input file."""
+    """{"path", "size", "mtime_ns", "sha256_first_mib"} of an input file; of a folder (OpenPose's
+    keypoint files), {"path", "size" (total), "mtime_ns" (newest), "sha256_listing"} of its files."""
     st = os.stat(path)
+    if Path(path).is_dir():
+        listing = sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(path) if e.is_file())
+        return {"path": str(path), "size": sum(e[1] for e in listing),
+                "mtime_ns": max([st.st_mtime_ns] + [e[2] for e in listing]),
+                "sha256_listing": hashlib.sha256(json.dumps(listing).encode()).hexdigest()}
     return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
             "sha256_first_mib": file_sha256(path, HEAD_BYTES)}
 

@@ -52,7 +52,7 @@ from demo.motion import Motion, MotionSettings, WORLD_GROUND, process
 from demo.outputs import Result, most_prominent
 from demo.render import DrawnPerson, Renderer, RenderStyle, Scene
 from demo.stages import OrderedStage
-from demo.tracking import Selector, Tracker
+from demo.tracking import MIN_TRACK_S, Selector, Tracker, dropped_note, lasting
 from demo.video import DEFAULT_PRESET, FrameReader, VideoError, VideoInfo, VideoWriter
 from lifter.keypoints import LIFT_MIN_SCORE, joint_present, to_h36m17
 
@@ -90,12 +90,15 @@ class Options:
     "cuda". flip: flip averaging in the lifter. max_people: people followed at once (None:
     DEFAULT_MAX_PEOPLE); person: keep only this track ID, or "largest" (the most prominent
     person, as max_people=1). max_gap_s: a person who disappears and comes back within this
-    many seconds keeps their ID. min_score: joints with a lower detector score are treated as
+    many seconds keeps their ID. min_track_s: tracks seen for less than this many seconds of
+    frames are dropped (demo.tracking.lasting). min_score: joints with a lower detector score are treated as
     missing when lifting and drawn as low confidence (it overrides ``render.min_score``).
     motion: the post-processing (demo.motion.MotionSettings: repair, smoothing, bones, camera,
     ground). chunk: (track, frame) rows per lifter call. max_frames: stop after this many frames
     (None: all). progress: show a progress bar. verbose: let the detector backend log. render:
-    the renderer's style; preset, crf: libx264 settings of the output.
+    the renderer's style; preset, crf: libx264 settings of the output. fps, frame_size (width,
+    height): the frame rate and size of an input without a video (keypoints replayed alone,
+    demo.keypoint_input; None: the ones the keypoints file states).
     """
 
     detector: str = "blazepose"
@@ -108,6 +111,7 @@ class Options:
     max_people: int | None = None
     person: int | str | None = None
     max_gap_s: float = 2.0
+    min_track_s: float = MIN_TRACK_S
     min_score: float = LIFT_MIN_SCORE
     motion: MotionSettings = MotionSettings()
     chunk: int = 256
@@ -117,6 +121,8 @@ class Options:
     render: RenderStyle = RenderStyle()
     preset: str = DEFAULT_PRESET
     crf: int = 23
+    fps: float | None = None
+    frame_size: tuple[int, int] | None = None
 
     @property
     def people_cap(self) -> int:
@@ -254,11 +260,14 @@ class _Progress:
 
 
 @contextlib.contextmanager
-def lift_threads(lifter: LifterLike):
+def lift_threads(lifter: LifterLike, detector: Any = None):
     """While the pipeline runs, a CPU torch lifter uses one thread: detection, decoding and
-    encoding keep the other cores busy (the lifter's results do not depend on its thread count)."""
+    encoding keep the other cores busy (the lifter's results do not depend on its thread count).
+    Not when the detector runs torch on the CPU too (its ``device`` is "cpu", as mmpose's): one
+    thread would slow it down, and torch's thread count is shared."""
     torch = sys.modules.get("torch")
-    if torch is None or str(getattr(lifter, "device", "cpu")) != "cpu":
+    if torch is None or str(getattr(lifter, "device", "cpu")) != "cpu" \
+            or str(getattr(detector, "device", "")) == "cpu":
         yield
         return
     before = torch.get_num_threads()
@@ -292,7 +301,9 @@ class _Detection:
         self.options, self.detector, self.lifter, self.info = options, detector, lifter, info
         self.seconds = dict.fromkeys(("detect", "track", "convert", "lift"), 0.0)
         self.tracks = _Tracks()
-        self.tracker = Tracker(float(info.fps), max_gap_s=options.max_gap_s)
+        # a detector whose people come with identities (keypoints made by a tracker elsewhere) keeps them
+        self.tracker = None if getattr(detector, "gives_ids", False) else \
+            Tracker(float(info.fps), max_gap_s=options.max_gap_s)
         self.selector = Selector(options.people_cap, options.person, tracker=self.tracker, fps=float(info.fps),
                                  max_gap_s=options.max_gap_s)
         self.lift_stage = lift_stage
@@ -303,7 +314,7 @@ class _Detection:
         people = [p for p in self.detector.detect(frame, time_s)  # a person without any joint is nobody
                   if joint_present(p.xy, p.scores).any()]
         t1 = time.perf_counter()
-        ids = self.tracker.update(people, time_s)
+        ids = [p.track_id for p in people] if self.tracker is None else self.tracker.update(people, time_s)
         kept = set(self.selector.select(index, ids, people))
         keep = [k for k, i in enumerate(ids) if i in kept]
         t2 = time.perf_counter()
@@ -374,13 +385,15 @@ def _render(path: str | os.PathLike, video_path: Path, info: VideoInfo, options:
         seconds["encode"] += sink.encode_seconds
 
 
-def run(video: str | os.PathLike | FrameReader, options: Options = Options(), *,
+def run(video: str | os.PathLike | FrameReader | Any, options: Options = Options(), *,
         detector: DetectorLike | None = None, lifter: LifterLike | None = None,
         render_to: str | os.PathLike | None = None) -> Result:
     """Detect, track, lift, place in the world and (optionally) render one video.
 
     video: a path, or a FrameReader already opened on it (the caller closes it; its max_frames
-    applies). detector / lifter: the models to use (None: made from ``options`` and closed at the end;
+    applies), or another source of ``(frame or None, time_s)`` with ``info`` and ``decode_seconds``
+    (demo.keypoint_input.KeypointFrames: keypoints without a video; nothing can be rendered then).
+    detector / lifter: the models to use (None: made from ``options`` and closed at the end;
     objects passed in are reset, not closed). render_to: path of the side-by-side mp4 (None: no
     rendering; the video is then decoded once). Raises demo.video.VideoError for a missing,
     unreadable or empty video, ValueError for bad options.
@@ -395,12 +408,14 @@ def run(video: str | os.PathLike | FrameReader, options: Options = Options(), *,
     times: list[float] = []
     seconds = dict.fromkeys(STAGES, 0.0)
     with contextlib.ExitStack() as stack:
-        if isinstance(video, FrameReader):
+        if not isinstance(video, (str, os.PathLike)):
             reader = video
         else:
             reader = stack.enter_context(FrameReader(video, max_frames=options.max_frames))
         info = reader.info
         video_path = info.path
+        if render_to is not None and not isinstance(reader, FrameReader):
+            raise ValueError("nothing to render without a video")
         lift_model = lifter if lifter is not None else make_lifter(options)  # first: fails fast
         det = detector
         if det is None:
@@ -412,7 +427,7 @@ def run(video: str | os.PathLike | FrameReader, options: Options = Options(), *,
             total = min(total, options.max_frames)
         progress = _Progress(options, total, Path(video_path).name, "detecting")
         stack.callback(progress.close)
-        stack.enter_context(lift_threads(lift_model))
+        stack.enter_context(lift_threads(lift_model, det))
         detection = _Detection(options, det, lift_model, info)
         with OrderedStage(detection.lift, "lift") as lift_stage:
             detection.lift_stage = lift_stage
@@ -430,6 +445,10 @@ def run(video: str | os.PathLike | FrameReader, options: Options = Options(), *,
             raise VideoError(f"no video frame could be decoded from {video_path}")
         n = len(times)
         track_ids, kp2d, scores, valid, prelifted = detection.tracks.arrays(n)
+        keep = lasting(valid, float(info.fps), options.min_track_s)
+        brief_note = dropped_note(track_ids, keep, options.min_track_s)
+        track_ids, kp2d, scores, valid = track_ids[keep], kp2d[keep], scores[keep], valid[keep]
+        prelifted = (prelifted[0][keep], prelifted[1][keep])
         main = most_prominent(kp2d, valid)
         motion = process(kp2d, scores, valid, float(info.fps), info.width, info.height, lift_model, options.motion,
                          main=main, min_score=options.min_score, batch=options.chunk, prelifted=prelifted)
@@ -440,7 +459,8 @@ def run(video: str | os.PathLike | FrameReader, options: Options = Options(), *,
     timings = {k: 1000.0 * v / n for k, v in seconds.items()}
     timings["total"] = 1000.0 * (time.perf_counter() - t_start) / n
     following = options.max_people is not None or options.person is not None  # else everyone is kept
-    notes = (list(detection.selector.notes) if following else []) + motion.notes
+    notes = (list(detection.selector.notes) if following else []) + brief_note + list(getattr(det, "notes", [])) \
+        + motion.notes
     missing = info.missing_frames(n, options.max_frames)
     if missing:
         why = f": {info.damage}" if info.damage else ""

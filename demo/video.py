@@ -99,7 +99,7 @@ class VideoInfo:
         return max(0, expected - decoded)
 
 
-def _fps_fraction(fps: float) -> Fraction:
+def fps_fraction(fps: float) -> Fraction:
     """Container fps (float, e.g. 29.97002997) -> exact fraction (30000/1001); fallback if absent."""
     if not np.isfinite(fps) or fps <= 0:
         return FALLBACK_FPS
@@ -164,7 +164,7 @@ class _Decoder:
     def __init__(self, path: Path):
         self.path = path
         self.cap = _open(path)
-        self.fps = _fps_fraction(self.cap.get(cv2.CAP_PROP_FPS))
+        self.fps = fps_fraction(self.cap.get(cv2.CAP_PROP_FPS))
         self.clock = FrameClock(self.fps)
 
     def read(self) -> tuple[np.ndarray, float] | None:
@@ -422,7 +422,7 @@ class VideoWriter:
             raise ValueError(f"H.264 yuv420p needs an even frame size, got {width}x{height}")
         self.path = Path(path)
         self.size = (int(width), int(height))
-        self.fps = fps if isinstance(fps, Fraction) else _fps_fraction(float(fps))
+        self.fps = fps if isinstance(fps, Fraction) else fps_fraction(float(fps))
         self.frames_written = 0
         self.encode_seconds = 0.0
         self.convert_seconds = 0.0

@@ -66,7 +66,7 @@ def _exports(text: str) -> tuple[str, ...]:
 
 
 def _size(text: str) -> tuple[int, int]:
-    """--raw-size: WIDTHxHEIGHT in pixels."""
+    """--frame-size: WIDTHxHEIGHT in pixels."""
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     from demo.export import DEFAULT_EXPORTS
     from demo.pipeline import DEFAULT_MAX_PEOPLE
     from demo.smoothing import DEFAULT_CUTOFF_HZ, DEFAULT_SMOOTH, SMOOTH_METHODS
+    from demo.tracking import MIN_TRACK_S
     from demo.trajectory import DEFAULT_FOV_DEG
     from detectors import DETECTOR_NAMES
     from lifter.keypoints import LIFT_MIN_SCORE
@@ -107,11 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="live: show no window (the default shows one when a display exists; q or Esc stops)")
     p.add_argument("--output", type=Path, default=None, metavar="FILE.mp4",
                    help="live: also record what is shown, in real time, to this mp4")
-    p.add_argument("--raw-size", type=_size, default=None, metavar="WxH",
+    p.add_argument("--frame-size", type=_size, default=None, metavar="WxH",
                    help="live, --video -: standard input carries raw rgb24 frames of this size (default: any "
-                        "container or stream FFmpeg recognises)")
+                        "container or stream FFmpeg recognises); --keypoints without --video: the size of the "
+                        "frames the keypoints were found in (default: what the file states)")
     p.add_argument("--fps", type=float, default=None,
-                   help="live: frame rate of raw frames on standard input (default: 30)")
+                   help="live: frame rate of raw frames on standard input (default: 30); --keypoints without "
+                        "--video: the keypoints' frame rate (default: what the file states)")
     p.add_argument("--open-timeout", type=float, default=10.0, metavar="SECONDS",
                    help="live: give up when a stream sends no video for this long (default: %(default)s)")
     p.add_argument("--input-dir", action="append", default=[], type=Path, metavar="DIR",
@@ -136,16 +139,37 @@ def build_parser() -> argparse.ArgumentParser:
                         "including the paper's released files)")
     p.add_argument("--denoiser", type=Path, default=None, help="DiffPyramid denoiser checkpoint")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="where the lifter runs; auto: CUDA when available (default: %(default)s)")
+                   help="where the lifter (and the mmpose detector) runs; auto: CUDA when available (default: "
+                        "%(default)s)")
     p.add_argument("--no-flip", action="store_true",
                    help="turn off flip averaging (lifting the mirrored pose too and averaging)")
-    p.add_argument("--detector", choices=DETECTOR_NAMES, default="blazepose", help="2D keypoint detector (default: %(default)s)")
+    p.add_argument("--detector", choices=DETECTOR_NAMES, default=None,
+                   help=f"2D keypoint detector (default: {DETECTOR_NAMES[0]})")
+    p.add_argument("--pose-model", default=None, metavar="NAME|CONFIG.py",
+                   help="--detector mmpose: the top-down keypoint model, rtmpose-m (default), hrnet-w32, or an "
+                        "mmpose config file")
+    p.add_argument("--box-model", default=None, metavar="NAME|CONFIG.py",
+                   help="--detector mmpose: the person detector, rtmdet-m (default), faster-rcnn, or an mmdet "
+                        "config file")
+    p.add_argument("--detector-weights", nargs="+", type=Path, default=[], metavar="FILE",
+                   help="--detector mmpose: local checkpoint files (the keypoint model's, the person detector's, "
+                        "or both, in any order) instead of the model-zoo files, which are downloaded on first "
+                        "use into torch's cache")
+    p.add_argument("--keypoints", type=Path, default=None, metavar="FILE|DIR",
+                   help="use 2D keypoints made elsewhere instead of a detector: a COCO-format results JSON, an "
+                        "AlphaPose JSON, mmpose's predictions JSON, an OpenPose folder of per-frame JSON files "
+                        "(BODY_25 or COCO-18), or this tool's keypoints.npz (to lift again with other settings). "
+                        "With --video, that video is drawn; without, lifts from the keypoints alone (--fps and "
+                        "--frame-size when the file does not state them); formats: detectors/keypoint_files.py")
     p.add_argument("--max-people", type=int, default=None,
                    help=f"people followed at once (default: everyone, up to {DEFAULT_MAX_PEOPLE}); 1 follows the "
                         "most prominent person and never switches to another silently")
     p.add_argument("--person", type=_person, default=None, metavar="ID|largest",
                    help="keep one person only: a track ID as drawn in the video, or 'largest' (the most "
                         "prominent person, as --max-people 1)")
+    p.add_argument("--min-track", type=float, default=MIN_TRACK_S, metavar="SECONDS",
+                   help="drop people seen for less than this many seconds of frames (brief false detections; a "
+                        "track seen in half the clip or more is always kept; 0 keeps all; default: %(default)s)")
     p.add_argument("--max-gap", type=float, default=2.0, metavar="SECONDS",
                    help="a person who disappears and comes back within this many seconds keeps their ID "
                         "(default: %(default)s)")
@@ -199,15 +223,18 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = build_parser()
     args = p.parse_args(argv)
-    if not args.video and not args.input_dir and args.webcam is None:
-        p.error("give --video PATH [PATH ...], --input-dir DIR or --webcam [INDEX]")
+    if not args.video and not args.input_dir and args.webcam is None and args.keypoints is None:
+        p.error("give --video PATH [PATH ...], --input-dir DIR, --webcam [INDEX] or --keypoints FILE")
     _check_live_args(p, args)
+    _check_keypoint_args(p, args)
     for name in ("chunk", "max_frames", "panel_height", "max_width", "workers", "max_people"):
         value = getattr(args, name)
         if value is not None and value < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.max_gap < 0:
         p.error("--max-gap must be at least 0")
+    if not args.min_track >= 0:
+        p.error("--min-track must be at least 0")
     if not args.cutoff_hz > 0:
         p.error("--cutoff-hz must be positive")
     if args.focal_px is not None and not args.focal_px > 0:
@@ -216,6 +243,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--fov must be between 1 and 179 degrees")
     if not 0.0 <= args.min_score <= 1.0:
         p.error("--min-score must be in [0, 1]")
+    mmpose_flags = [flag for flag, value in (("--pose-model", args.pose_model), ("--box-model", args.box_model),
+                                             ("--detector-weights", args.detector_weights)) if value]
+    if mmpose_flags and args.detector != "mmpose":
+        p.error(f"{mmpose_flags[0]} is for --detector mmpose")
+    if len(args.detector_weights) > 2:
+        p.error("--detector-weights takes at most two files (the keypoint model's and the person detector's)")
     if args.person is not None and args.max_people is not None:
         p.error("give --person or --max-people, not both")
     return args
@@ -231,10 +264,13 @@ def is_live(args: argparse.Namespace) -> bool:
 def _check_live_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Flags that belong to live sources only, or to files only."""
     if not is_live(args):
-        for flag, value in (("--output", args.output), ("--raw-size", args.raw_size), ("--fps", args.fps)):
-            if value is not None:
-                p.error(f"{flag} is for live sources (--webcam, a stream URL, --video -); offline runs write "
-                        "<video name>_pose3d.mp4 in --output-dir")
+        if args.output is not None:
+            p.error("--output is for live sources (--webcam, a stream URL, --video -); offline runs write "
+                    "<video name>_pose3d.mp4 in --output-dir")
+        for flag, value in (("--frame-size", args.frame_size), ("--fps", args.fps)):
+            if value is not None and (args.keypoints is None or args.video):
+                p.error(f"{flag} is for live sources (--video -) and for --keypoints without --video (a video "
+                        "file states its own)")
         if args.no_window:
             p.error("--no-window is for live sources (--webcam, a stream URL, --video -)")
         return
@@ -244,10 +280,8 @@ def _check_live_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> No
         p.error("a live source is processed alone: no other videos, --input-dir, --recursive, --workers or --ray")
     if args.force:
         p.error("--force is for video files (a live run always writes its outputs)")
-    if args.raw_size is not None and args.video != ["-"]:
-        p.error("--raw-size is for raw frames on standard input (--video -)")
-    if args.fps is not None and not args.fps > 0:
-        p.error("--fps must be positive")
+    if args.frame_size is not None and args.video != ["-"]:
+        p.error("--frame-size is for raw frames on standard input (--video -)")
     if not args.open_timeout > 0:
         p.error("--open-timeout must be positive")
     if args.webcam is not None and args.webcam < 0:
@@ -256,12 +290,39 @@ def _check_live_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> No
         p.error("--output must name an .mp4 file")
 
 
+def _check_keypoint_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--keypoints replays one file, for at most one video file."""
+    if args.fps is not None and not args.fps > 0:
+        p.error("--fps must be positive")
+    if args.keypoints is None:
+        return
+    if is_live(args):
+        p.error("--keypoints replays a file; it cannot go with a live source")
+    if args.detector is not None:
+        p.error("give --detector or --keypoints, not both")
+    if len(args.video) > 1 or args.input_dir or args.recursive or args.workers != 1 or args.ray:
+        p.error("--keypoints goes with at most one video: no other videos, --input-dir, --recursive, "
+                "--workers or --ray")
+
+
 def _options(args: argparse.Namespace):
     from demo.motion import MotionSettings
     from demo.pipeline import Options
+    from detectors import DETECTOR_NAMES, REPLAY
 
+    if args.keypoints is not None:
+        detector, detector_options = REPLAY, {"path": str(args.keypoints)}
+    else:
+        detector, detector_options = args.detector or DETECTOR_NAMES[0], {}
+    if detector == "mmpose":
+        detector_options = {"device": args.device, "weights": [str(p) for p in args.detector_weights],
+                            **{k: v for k, v in (("pose_model", args.pose_model), ("box_model", args.box_model))
+                               if v is not None}}
     return Options(
-        detector=args.detector,
+        detector=detector,
+        detector_options=detector_options,
+        fps=args.fps,
+        frame_size=args.frame_size,
         lifter=args.lifter,
         weights=str(args.weights) if args.weights else None,
         denoiser=str(args.denoiser) if args.denoiser else None,
@@ -270,6 +331,7 @@ def _options(args: argparse.Namespace):
         max_people=args.max_people,
         person=args.person,
         max_gap_s=args.max_gap,
+        min_track_s=args.min_track,
         min_score=args.min_score,
         motion=MotionSettings(repair=not args.no_repair, smooth=args.smooth, cutoff_hz=args.cutoff_hz,
                               bones=not args.no_constant_bones, focal_px=args.focal_px, fov_deg=args.fov,
@@ -298,11 +360,14 @@ def _main(args: argparse.Namespace, factory) -> int:
     from demo.errors import UsageError
     from demo.job import JobSettings, check_writable
 
-    for flag, path in (("--weights", args.weights), ("--denoiser", args.denoiser)):
+    for flag, path in (("--weights", args.weights), ("--denoiser", args.denoiser),
+                       *(("--detector-weights", p) for p in args.detector_weights)):
         if path is not None and not path.is_file():
             raise UsageError(f"{flag} file not found: {path}")
     if is_live(args):
         return _live(args, factory)
+    if args.keypoints is not None:
+        return _replay(args, factory)
     settings = JobSettings(_options(args), video=not args.no_video, exports=args.export, force=args.force,
                            debug=args.debug)
     video = _single_video(args)
@@ -312,6 +377,26 @@ def _main(args: argparse.Namespace, factory) -> int:
     jobs = plan_jobs(find_videos([*args.video, *args.input_dir], args.recursive), out_root)
     check_writable(out_root)
     return _many_videos(jobs, out_root, args, settings, factory)
+
+
+def _replay(args: argparse.Namespace, factory) -> int:
+    """--keypoints: lift keypoints made elsewhere, drawn on --video when given, else from the file alone."""
+    from demo.errors import UsageError
+    from demo.job import JobSettings
+    from detectors.replay import load_keypoints
+
+    if not args.keypoints.exists():
+        raise UsageError(f"--keypoints file not found: {args.keypoints}")
+    load_keypoints(args.keypoints)  # a malformed file: one line now, before anything is loaded or written
+    if args.video:
+        video = _single_video(args)
+        if video is None:
+            raise UsageError(f"--video with --keypoints must name one video file: {args.video[0]}")
+    else:
+        video = args.keypoints  # the keypoints' own clock stands in for the video (demo.keypoint_input)
+    settings = JobSettings(_options(args), video=bool(args.video) and not args.no_video, exports=args.export,
+                           force=args.force, debug=args.debug)
+    return _one_video(video, args, settings, factory)
 
 
 def _one_video(video: Path, args: argparse.Namespace, settings, factory) -> int:
@@ -362,7 +447,7 @@ def _live(args: argparse.Namespace, factory) -> int:
     if args.webcam is not None:
         source = open_webcam(args.webcam, open_timeout_s=args.open_timeout)
     else:
-        source = open_live(args.video[0], raw_size=args.raw_size, fps=args.fps, open_timeout_s=args.open_timeout)
+        source = open_live(args.video[0], raw_size=args.frame_size, fps=args.fps, open_timeout_s=args.open_timeout)
     with contextlib.closing(source):
         stem = output_stem(source.info.name)
         out_dir = args.output_dir if args.output_dir is not None else Path("outputs") / stem

@@ -28,12 +28,15 @@ class PersonPose:
     box: (4,) float32 x0, y0, x1, y1 pixels, the bounds of the found keypoints (finite position,
         score > 0); not clipped to the image.
     score: the person's confidence in [0, 1] (each detector documents how it is made).
+    track_id: an identity the source already gave this person (keypoint files made by a tracker);
+        None from detectors, whose people get identities from ``demo.tracking``.
     """
 
     xy: np.ndarray
     scores: np.ndarray
     box: np.ndarray
     score: float
+    track_id: int | None = None
 
     def __post_init__(self) -> None:
         self.xy = np.asarray(self.xy, dtype=np.float32)
@@ -48,13 +51,14 @@ class PersonPose:
             raise ValueError(f"PersonPose score must be in [0, 1], got {self.score}")
 
     @classmethod
-    def from_keypoints(cls, xy: np.ndarray, scores: np.ndarray,
-                       score: float | None = None) -> "PersonPose | None":
+    def from_keypoints(cls, xy: np.ndarray, scores: np.ndarray, score: float | None = None,
+                       track_id: int | None = None) -> "PersonPose | None":
         """A person from (K, 2) pixel keypoints and (K,) scores, or None if no keypoint is found.
 
         Scores are clipped to [0, 1] (NaN -> 0); a joint that is not present
         (lifter.keypoints.joint_present) gets NaN coordinates and score 0. The box bounds the
         found joints. score: the person's confidence; None -> the mean of the K scores.
+        track_id: the identity the source gave, if any.
         """
         xy = np.array(xy, dtype=np.float32)  # copies: the caller's arrays are not modified
         scores = np.clip(np.nan_to_num(np.asarray(scores, dtype=np.float32), nan=0.0), 0.0, 1.0)
@@ -65,7 +69,8 @@ class PersonPose:
         scores = np.where(found, scores, np.float32(0.0)).astype(np.float32)
         box = np.concatenate([xy[found].min(axis=0), xy[found].max(axis=0)])
         return cls(xy=xy, scores=scores, box=box,
-                   score=float(scores.mean()) if score is None else float(np.clip(score, 0.0, 1.0)))
+                   score=float(scores.mean()) if score is None else float(np.clip(score, 0.0, 1.0)),
+                   track_id=None if track_id is None else int(track_id))
 
 
 def _diagonal(box: np.ndarray) -> float:
@@ -139,14 +144,28 @@ def _blazepose_class() -> type:
     return BlazePoseDetector
 
 
+def _mmpose_class() -> type:
+    from detectors.mmpose_backend import MMPoseDetector  # mmcv, mmdet and mmpose are imported only when built
+    return MMPoseDetector
+
+
+def _replay_class() -> type:
+    from detectors.replay import ReplayDetector
+    return ReplayDetector
+
+
 #: detector name -> function returning its class (constructor: max_people, verbose, options)
-_CLASSES: dict[str, Callable[[], type]] = {"blazepose": _blazepose_class}
+_CLASSES: dict[str, Callable[[], type]] = {"blazepose": _blazepose_class, "mmpose": _mmpose_class}
+#: the detectors that look at the frames (``--detector``)
 DETECTOR_NAMES: tuple[str, ...] = tuple(_CLASSES)
+#: the name that replays keypoints made elsewhere instead (option ``path``; ``--keypoints``)
+REPLAY = "keypoints"
+_CLASSES[REPLAY] = _replay_class
 
 
 def create_detector(name: str = "blazepose", *, max_people: int = 4, verbose: bool = False,
                     **options: object) -> Detector:
-    """A new detector by name (one of ``DETECTOR_NAMES``).
+    """A new detector by name (one of ``DETECTOR_NAMES``, or ``REPLAY``).
 
     max_people: at most this many people per frame (>= 1). verbose: let the backend's own log
     lines reach stderr (off: they are filtered out). options: backend-specific keyword options
@@ -155,7 +174,7 @@ def create_detector(name: str = "blazepose", *, max_people: int = 4, verbose: bo
     try:
         cls = _CLASSES[name]()
     except KeyError:
-        raise ValueError(f"unknown detector {name!r} (available: {', '.join(DETECTOR_NAMES)})") from None
+        raise ValueError(f"unknown detector {name!r} (available: {', '.join(_CLASSES)})") from None
     known = [p for p in inspect.signature(cls).parameters if p not in ("max_people", "verbose")]
     unknown = sorted(set(options) - set(known))
     if unknown:

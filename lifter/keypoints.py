@@ -27,6 +27,12 @@ Layouts ``to_h36m17`` converts from:
 
 - "blazepose33" (``BLAZEPOSE_33``) and "coco17" (``COCO_17``): detectors (``LAYOUTS``). Their other
   keypoints (eyes, mouth, hands, feet) are unused.
+- "body25" (``BODY_25``, OpenPose BODY_25), "coco18" (``COCO_18``, OpenPose's COCO model) and
+  "halpe26" (``HALPE_26``, AlphaPose's Halpe-26: COCO-17 then head, neck, hip centre, big toes,
+  small toes, heels): keypoint files made elsewhere (``detectors.keypoint_files``), also in
+  ``LAYOUTS``. Their neck, hip centre, head and foot points are unused: the recipe rebuilds the
+  midpoints from hips and shoulders as for every layout. Orders: OpenPose's output documentation
+  ("Keypoint Ordering") and the Halpe-FullBody dataset README.
 - "h36m17": already H36M-17 (a detector trained on it); passed through unchanged.
 - "mocap_points17" (``MOCAP_POINTS``): the training's synthetic 2D, the projections of
   ``lifter.data.recipe.detector_points_3d`` in H36M-17 order. Its neck_nose entry is the nose and its
@@ -60,8 +66,28 @@ COCO_17: tuple[str, ...] = (
     "r_elbow", "l_wrist", "r_wrist", "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle",
 )
 
-#: detector layout name (``Detector.layout``) -> keypoint names in order
-LAYOUTS: dict[str, tuple[str, ...]] = {"blazepose33": BLAZEPOSE_33, "coco17": COCO_17}
+#: OpenPose BODY_25 keypoint order (25 keypoints; mid_hip is OpenPose's MidHip)
+BODY_25: tuple[str, ...] = (
+    "nose", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist",
+    "mid_hip", "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "r_eye", "l_eye",
+    "r_ear", "l_ear", "l_big_toe", "l_small_toe", "l_heel", "r_big_toe", "r_small_toe", "r_heel",
+)
+
+#: OpenPose COCO-18 keypoint order (18 keypoints; not the MS-COCO order)
+COCO_18: tuple[str, ...] = (
+    "nose", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist",
+    "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "r_eye", "l_eye", "r_ear", "l_ear",
+)
+
+#: AlphaPose Halpe-26 keypoint order: MS-COCO's 17, then Halpe's Head, Neck, Hip (the hip centre)
+#: and the feet (26 keypoints)
+HALPE_26: tuple[str, ...] = COCO_17 + (
+    "head", "neck", "mid_hip", "l_big_toe", "r_big_toe", "l_small_toe", "r_small_toe", "l_heel", "r_heel",
+)
+
+#: layout name (``Detector.layout``, ``detectors.keypoint_files``) -> keypoint names in order
+LAYOUTS: dict[str, tuple[str, ...]] = {"blazepose33": BLAZEPOSE_33, "coco17": COCO_17, "body25": BODY_25,
+                                       "coco18": COCO_18, "halpe26": HALPE_26}
 #: a layout that is already H36M-17 (``to_h36m17`` passes it through)
 H36M_17 = "h36m17"
 #: the training's synthetic layout (see the module docstring)

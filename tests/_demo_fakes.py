@@ -122,8 +122,14 @@ class ContentDetector(FakeDetector):
 def components(options):
     """A model factory (demo.runner) of stand-ins -> (detector, lifter), for the CLI and batch tests.
 
-    The detector is a ContentDetector; FAKE_DETECT_DELAY (seconds per frame) slows it down.
+    The detector is a ContentDetector (FAKE_DETECT_DELAY, seconds per frame, slows it down), or the
+    real replay of a keypoints file with --keypoints.
     """
+    from demo.pipeline import make_detector
+    from detectors import REPLAY
+
+    if options.detector == REPLAY:
+        return make_detector(options), FakeLifter()
     return ContentDetector(float(os.environ.get("FAKE_DETECT_DELAY", "0"))), FakeLifter()
 
 

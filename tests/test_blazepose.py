@@ -14,7 +14,7 @@ from typing import Iterator
 import numpy as np
 import pytest
 
-from detectors import DETECTOR_NAMES, PersonPose, create_detector
+from detectors import DETECTOR_NAMES, REPLAY, PersonPose, create_detector
 from detectors.base import drop_duplicates
 from detectors import task_bundle
 from detectors.blazepose import BlazePoseDetector
@@ -235,9 +235,10 @@ def test_bad_options(options, message):
 
 
 def test_factory():
-    assert DETECTOR_NAMES == ("blazepose",)
+    assert DETECTOR_NAMES == ("blazepose", "mmpose")  # the frame detectors; REPLAY ("keypoints") is not one
     with pytest.raises(ValueError, match="unknown detector 'openpose'.*blazepose"):
         create_detector("openpose")
+    assert REPLAY == "keypoints" and REPLAY not in DETECTOR_NAMES
     with create_detector("blazepose", max_people=3, verbose=True, min_tracking_confidence=0.3) as det:
         assert isinstance(det, BlazePoseDetector)
         assert (det.name, det.layout, det.max_people, det.verbose) == ("blazepose", "blazepose33", 3, True)

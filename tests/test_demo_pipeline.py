@@ -178,3 +178,24 @@ def test_results_do_not_depend_on_rendering(tmp_path):
     drawn = run(video, QUIET, detector=det, lifter=FakeLifter(), render_to=tmp_path / "same_pose3d.mp4")
     for name in ("keypoints_2d", "scores", "keypoints_3d", "keypoints_3d_world", "valid", "track_ids"):
         np.testing.assert_array_equal(getattr(plain, name), getattr(drawn, name))
+
+
+class _StrayDetector(FakeDetector):
+    """One person throughout, and a second one found in frames 4-5 only (a brief false detection)."""
+
+    def detect(self, frame_rgb, time_s):
+        i = self.calls
+        people = super().detect(frame_rgb, time_s)
+        if i in (4, 5):
+            people += FakeDetector(people=2).detect(frame_rgb, time_s)[1:]
+        return people
+
+
+def test_brief_tracks_are_dropped_with_a_note(tmp_path):
+    video = make_video(tmp_path / "stray.mp4", frames=30, size=(160, 90))
+    res = run(video, QUIET, detector=_StrayDetector(), lifter=FakeLifter())
+    assert res.track_ids.tolist() == [1] and res.valid.all()
+    assert "1 brief track(s) dropped, seen for under 0.5 s (ID 2); --min-track 0 keeps them" in res.notes
+    everyone = run(video, replace(QUIET, min_track_s=0.0), detector=_StrayDetector(), lifter=FakeLifter())
+    assert everyone.track_ids.tolist() == [1, 2] and everyone.valid[1].sum() == 2
+    assert not any("brief" in note for note in everyone.notes)

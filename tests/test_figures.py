@@ -373,3 +373,21 @@ def test_live_latency_table_matches_its_json():
             seen += 1
         assert all(t["pass"] for t in bench["targets"].values()) or "not met" in flat
     assert seen == len(rows)
+
+
+def test_detector_speed_table_matches_its_json():
+    text = _section("### 2D detectors")
+    flat = " ".join(text.split())
+    bench = _json("bench/detector_speed.json")
+    assert bench["meta"]["machine"]["valid"], "bench/detector_speed.json: not a valid run"
+    command = find(r"`python (bench/pipeline_speed\.py --compare-detectors [^`]*--json bench/detector_speed\.json)`",
+                   flat, "detector speed command").group(1)
+    assert f"$(PY) {command}" in (REPO / "Makefile").read_text(encoding="utf-8"), "make bench does not run it"
+    rows = {c[0].split()[0].strip("`"): c for c in _table_rows(text, r"`?(blazepose|mmpose)`?.*")}
+    assert sorted(rows) == sorted(bench["detectors"])
+    for name, r in bench["detectors"].items():
+        cells = rows[name]
+        check(cells[1], r["detector_only_fps"], f"{name} detector-only fps")
+        check(cells[2], r["end_to_end_fps"], f"{name} end-to-end fps")
+        check(cells[3], r["ms_per_frame"]["detect"], f"{name} detect ms")
+    assert f"{bench['meta']['frames']} frames" in flat and bench["meta"]["size"] in flat

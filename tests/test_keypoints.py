@@ -141,8 +141,8 @@ def test_bad_input_raises():
 
 
 def test_layout_sizes_and_h36m_pass_through():
-    assert [num_keypoints(name) for name in KNOWN_LAYOUTS] == [33, 17, 17, 17]
-    assert tuple(LAYOUTS) == ("blazepose33", "coco17")
+    assert [num_keypoints(name) for name in KNOWN_LAYOUTS] == [33, 17, 25, 18, 26, 17, 17]
+    assert tuple(LAYOUTS) == ("blazepose33", "coco17", "body25", "coco18", "halpe26")
     xy, scores = _random_pose(17, np.random.default_rng(6))
     xy17, s17 = to_h36m17(xy, scores, "h36m17")
     np.testing.assert_array_equal(xy17, xy)

@@ -297,8 +297,8 @@ def test_cli_bad_live_sources_are_one_line_errors(tmp_path, args, message):
 @pytest.mark.parametrize("args, message", [
     (["--webcam", "--video", "x.mp4"], "not both"),
     (["--video", "a.mp4", "--output", "x.mp4"], "--output is for live sources"),
-    (["--video", "udp://127.0.0.1:5000", "--raw-size", "64x48"], "--raw-size is for raw frames"),
-    (["--video", "-", "--raw-size", "64"], "WIDTHxHEIGHT"),
+    (["--video", "udp://127.0.0.1:5000", "--frame-size", "64x48"], "--frame-size is for raw frames"),
+    (["--video", "-", "--frame-size", "64"], "WIDTHxHEIGHT"),
     (["--webcam", "--output", "x.avi"], ".mp4"),
     (["--video", "udp://127.0.0.1:5000", "--workers", "2"], "processed alone"),
 ])
@@ -312,7 +312,7 @@ def test_cli_raw_frames_on_stdin(tmp_path):
     rng = np.random.default_rng(1)
     frames = rng.integers(0, 255, (12, 48, 64, 3), dtype=np.uint8)
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, str(VIS), "--video", "-", "--raw-size", "64x48", "--fps", "12",
+    proc = subprocess.run([sys.executable, str(VIS), "--video", "-", "--frame-size", "64x48", "--fps", "12",
                            "--no-window", "--no-progress", "--output-dir", str(out), "--export", "none"],
                           input=frames.tobytes(), capture_output=True, env=_env(), timeout=90)
     assert proc.returncode == 0, proc.stderr.decode()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from demo.tracking import Selector, Tracker
+from demo.tracking import Selector, Tracker, dropped_note, lasting
 from detectors.base import PersonPose
 
 FPS = 30.0
@@ -284,3 +284,19 @@ def test_selector_bad_calls():
     selector.select(3, [], [])
     with pytest.raises(ValueError, match="increase"):
         selector.select(3, [], [])
+
+
+def test_brief_tracks_are_dropped_unless_they_cover_half_the_clip():
+    valid = np.zeros((4, 40), bool)
+    valid[0] = True                 # everywhere
+    valid[1, 10:24] = True          # 14 frames: under 0.5 s at 30 fps, and under half the clip
+    valid[2, 5:20] = True           # 15 frames = 0.5 s: kept
+    valid[3, 30] = True             # one frame
+    keep = lasting(valid, 30.0, 0.5)
+    assert keep.tolist() == [True, False, True, False]
+    assert lasting(valid, 30.0, 0.0).all()
+    assert lasting(valid[:, :2], 30.0, 0.5).tolist() == [True, False, False, False]  # a 2-frame clip
+    assert lasting(valid[:, 10:12], 30.0, 0.5).tolist() == [True, True, True, False]
+    assert dropped_note(np.array([3, 5, 8, 9]), keep, 0.5) == [
+        "2 brief track(s) dropped, seen for under 0.5 s (ID 5, 9); --min-track 0 keeps them"]
+    assert dropped_note(np.array([1]), np.array([True]), 0.5) == []
