@@ -2,10 +2,7 @@
 
     python bench/camera_check.py [--json bench/camera_check.json] [--require-idle]
 
-Data: pose2sim's Demo_MultiPerson (in the pose2sim wheel in sample_videos/.cache/, read into a
-temporary folder): four synchronised views cam01-cam04, 1088x1920 portrait, 60 fps, 100 frames;
-one person on a raised treadmill stepping and balancing on one leg with the torso leaning far,
-another standing beside it on the floor; and their calibration, calibration/Calib.qca.txt.
+Data and calibration: bench/calibration.py (pose2sim's Demo_MultiPerson, four calibrated views).
 
 Each view goes through the whole demo chain (demo.pipeline.run, Options(max_people=2,
 progress=False), BlazePose from detectors.create_detector("blazepose", max_people=2), PGFormer
@@ -18,19 +15,12 @@ ground normal and the calibrated vertical, the focal length used against the cal
 contacts and people (track IDs) the ground rests on and the raised levels left out
 (demo.ground's note), the pipeline's notes, and the wall time.
 
-The calibration (:func:`read_qca`): Qualisys XML, one <camera serial="camNN"> per view with
-<transform x y z r11 ... r33> and <intrinsic focalLengthU focalLengthV centerPointU
-centerPointV ...>. Units: x, y, z in millimetres; the intrinsics in 1/64 pixel (focalLengthU /
-64 = focal in pixels; sensorMaxU / 64 = the image width). Convention, as found (see
-:func:`convention_check`): x, y, z is the camera centre in the world (Z up, the floor at
-z ~ 0), and the rows of r are the camera's axes in world coordinates, in Qualisys' camera frame
-(x image right, y image UP, looking along -z); the OpenCV camera frame of this project (x right,
-y down, z forward) is diag(1, -1, -1) r, so world up in camera coordinates is
-(r13, -r23, -r33), the camera height is z / 1000, pitch = asin(r33), roll = atan2(r13, r23).
-The other reading (columns = axes) points the optical axes away from the capture volume; with
-this one, triangulating the pipeline's 2D keypoints across views gives 4-8 px median two-view
-reprojection errors (70-380 px with the columns), and the four optical axes converge on the
-people. Lens distortion (k1 ~ -0.047) is ignored.
+The calibration is read by bench.calibration.read_qca (its docstring has the convention); here,
+world up in camera coordinates is (r13, -r23, -r33), the camera height is z / 1000, pitch =
+asin(r33), roll = atan2(r13, r23). The other reading (columns = axes) points the optical axes away
+from the capture volume; with the rows reading, triangulating the pipeline's 2D keypoints across
+views gives 4-8 px median two-view reprojection errors (70-380 px with the columns), and the four
+optical axes converge on the people. This check ignores lens distortion (k1 ~ -0.047).
 
 convention_check (in the JSON): every view's estimated pelvis positions, taken into the world by
 the calibration, per track (median over frames); for each track, the horizontal distance to the
@@ -50,9 +40,6 @@ import math
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -61,93 +48,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.identity_check import POSE2SIM_WHEEL  # noqa: E402
-from demo.ground import camera_angles, estimate_ground  # noqa: E402
+from bench.calibration import VIEWS, CalibratedCamera, extract_demo_multiperson, read_qca  # noqa: E402,F401
+from demo.ground import estimate_ground  # noqa: E402
 from demo.motion import WORLD_GROUND, MotionSettings  # noqa: E402
 from demo.pipeline import Options, run  # noqa: E402
 from lifter.machine import MachineLoad, save_report  # noqa: E402
-
-VIEWS = ("cam01", "cam02", "cam03", "cam04")
-#: Qualisys intrinsics are in sub-pixel units of 1/64 pixel
-QCA_SUBPIXEL = 64.0
-#: the OpenCV camera frame from Qualisys' (x right, y up, looking along -z)
-QUALISYS_TO_OPENCV = np.diag([1.0, -1.0, -1.0])
-
-
-@dataclass(frozen=True)
-class CalibratedCamera:
-    """One calibrated view. rotation (3, 3): world -> camera (OpenCV frame: x right, y down, z
-    forward); centre (3,) metres in the world (Z up); focal_u, focal_v, centre_u, centre_v px."""
-
-    name: str
-    rotation: np.ndarray
-    centre: np.ndarray
-    focal_u: float
-    focal_v: float
-    centre_u: float
-    centre_v: float
-
-    @property
-    def up_cam(self) -> np.ndarray:
-        """World up in camera coordinates (3,): the true ground normal."""
-        return self.rotation[:, 2].copy()
-
-    @property
-    def height_m(self) -> float:
-        return float(self.centre[2])
-
-    @property
-    def pitch_deg(self) -> float:
-        return camera_angles(self.up_cam)[0]
-
-    @property
-    def roll_deg(self) -> float:
-        return camera_angles(self.up_cam)[1]
-
-    def to_world(self, points_cam: np.ndarray) -> np.ndarray:
-        """Camera-frame points (..., 3) metres -> world (..., 3) metres."""
-        return np.asarray(points_cam, dtype=np.float64) @ self.rotation + self.centre
-
-
-def read_qca(path: Path, axes: str = "rows") -> dict[str, CalibratedCamera]:
-    """The cameras of a Qualisys .qca calibration (the module docstring), by serial. axes:
-    "rows" (the convention found) or "columns" (the other reading, for the convention check)."""
-    if axes not in ("rows", "columns"):
-        raise ValueError(f"axes must be 'rows' or 'columns', got {axes!r}")
-    cameras = {}
-    for cam in ET.parse(path).getroot().iter("camera"):
-        t, k = cam.find("transform").attrib, cam.find("intrinsic").attrib
-        r = np.array([[float(t[f"r{i}{j}"]) for j in "123"] for i in "123"])
-        if axes == "columns":
-            r = r.T
-        cameras[cam.attrib["serial"]] = CalibratedCamera(
-            name=cam.attrib["serial"], rotation=QUALISYS_TO_OPENCV @ r,
-            centre=np.array([float(t[a]) for a in "xyz"]) / 1000.0,
-            focal_u=float(k["focalLengthU"]) / QCA_SUBPIXEL, focal_v=float(k["focalLengthV"]) / QCA_SUBPIXEL,
-            centre_u=float(k["centerPointU"]) / QCA_SUBPIXEL, centre_v=float(k["centerPointV"]) / QCA_SUBPIXEL)
-    return cameras
-
-
-def extract_demo_multiperson(folder: Path) -> tuple[dict[str, Path], Path]:
-    """Write Demo_MultiPerson's four videos and its calibration from the pose2sim wheel into
-    ``folder``: ({view: video path}, calibration path)."""
-    if not POSE2SIM_WHEEL.is_file():
-        raise SystemExit(f"missing {POSE2SIM_WHEEL} (run sample_videos/fetch.py)")
-    videos, calib = {}, None
-    with zipfile.ZipFile(POSE2SIM_WHEEL) as wheel:
-        for name in wheel.namelist():
-            if "Demo_MultiPerson/" not in name:
-                continue
-            if "/videos/" in name and Path(name).stem in VIEWS:
-                videos[Path(name).stem] = folder / f"multiperson_{Path(name).name}"
-                videos[Path(name).stem].write_bytes(wheel.read(name))
-            elif name.endswith("calibration/Calib.qca.txt"):
-                calib = folder / "Calib.qca.txt"
-                calib.write_bytes(wheel.read(name))
-    if calib is None or set(videos) != set(VIEWS):
-        raise SystemExit(f"Demo_MultiPerson videos {VIEWS} and Calib.qca.txt not all in {POSE2SIM_WHEEL.name}")
-    return videos, calib
-
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
     cos = float(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b))

@@ -30,6 +30,10 @@ class PersonPose:
     score: the person's confidence in [0, 1] (each detector documents how it is made).
     track_id: an identity the source already gave this person (keypoint files made by a tracker);
         None from detectors, whose people get identities from ``demo.tracking``.
+    world: (K, 3) float32 metres, the detector's own 3D estimate of the same keypoints where it
+        makes one (BlazePose's world landmarks: origin between the hips, x right, y down, z away
+        from the camera, its own body scale), else None. The pipeline does not use it; benchmarks
+        compare against it.
     """
 
     xy: np.ndarray
@@ -37,9 +41,14 @@ class PersonPose:
     box: np.ndarray
     score: float
     track_id: int | None = None
+    world: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.xy = np.asarray(self.xy, dtype=np.float32)
+        if self.world is not None:
+            self.world = np.asarray(self.world, dtype=np.float32)
+            if self.world.shape != (len(self.xy), 3):
+                raise ValueError(f"PersonPose world must be (K, 3) like xy, got {self.world.shape}")
         self.scores = np.asarray(self.scores, dtype=np.float32)
         self.box = np.asarray(self.box, dtype=np.float32)
         self.score = float(self.score)

@@ -126,7 +126,8 @@ class BlazePoseDetector:
     def detect(self, frame_rgb: np.ndarray, time_s: float) -> list[PersonPose]:
         """The people in an (H, W, 3) uint8 RGB frame shown at ``time_s`` seconds.
 
-        Each: xy (33, 2) pixels, scores (33,) visibility, box, score (mean visibility).
+        Each: xy (33, 2) pixels, scores (33,) visibility, box, score (mean visibility), world
+        (33, 3) metres (mediapipe's world landmarks).
         """
         global _first_person_logged
         if self._landmarker is None:
@@ -139,12 +140,15 @@ class BlazePoseDetector:
         self._used = True
         people = []
         size = np.array([width, height], dtype=np.float32)
-        for landmarks in result.pose_landmarks:
+        worlds = result.pose_world_landmarks or [None] * len(result.pose_landmarks)
+        for landmarks, world in zip(result.pose_landmarks, worlds):
             _first_person_logged = True
             xyv = np.array([(p.x, p.y, np.nan if p.visibility is None else p.visibility)
                             for p in landmarks], dtype=np.float32)  # (33, 3)
             person = PersonPose.from_keypoints(xyv[:, :2] * size, xyv[:, 2])
             if person is not None:
+                if world is not None and len(world) == len(landmarks):
+                    person.world = np.array([(p.x, p.y, p.z) for p in world], dtype=np.float32)
                 people.append(person)
         return drop_duplicates(people)
 

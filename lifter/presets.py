@@ -4,7 +4,8 @@ the open mocap. A preset is a plain dict; lifter/train.py flags override some of
 Keys: model (a name of lifter.models.CONFIGS), model_overrides (optional, merged into it), data ('h36m' | 'openmocap'), noise (open mocap 2D:
 'clean' | 'detector'), epochs, batch_size (per process), optimizer {name 'adam' | 'adamw', lr,
 weight_decay, amsgrad}, schedule (see lifter.training.lr_factor), clip_grad (max gradient norm or
-None), loss ('mse' | 'mpjpe'; the denoiser stage has its own), flip_train (mirror half of the
+None), loss ('mse' | 'mpjpe'; the denoiser stage has its own), scene (optional, open mocap only: the
+training cameras, augmentation and noise model, see lifter.data.open_source), flip_train (mirror half of the
 samples), flip_test (headline evaluation with flip averaging), ema (decay or None), stage ('lift':
 2D -> 3D; 'denoiser': DiffPyramid's denoiser on a trained pose model given by --pose-model, see
 lifter.denoiser_training).
@@ -50,6 +51,21 @@ PRESETS: dict[str, dict] = {
                            "schedule": {"kind": "epoch", "every": 0, "at_every": 1.0, "gamma": 0.93,
                                         "warmup_steps": 500},
                            "clip_grad": 1.0, "loss": "mpjpe", "flip_test": True},
+    # the same model and recipe on wider training scenes, for real video (issue 14): narrower
+    # lenses (35 deg horizontal is common), cameras higher above the pelvis looking down, closer
+    # cameras, bodies further from the retargeted one; meant to continue from trained weights
+    # (--init), at a lower learning rate
+    "openmocap_pgformer_wild": {**_LIFT, "model": "diffpyramid_pose", "model_overrides": {"time_embedding": "none"},
+                                "data": "openmocap", "epochs": 3, "batch_size": 256,
+                                "optimizer": {"name": "adamw", "lr": 5e-4, "weight_decay": 1e-4},
+                                "schedule": {"kind": "epoch", "every": 0, "at_every": 1.0, "gamma": 0.93,
+                                             "warmup_steps": 500},
+                                "clip_grad": 1.0, "loss": "mpjpe", "flip_test": True,
+                                "scene": {"cameras": {"fov_deg": [30.0, 85.0], "distance_m": [2.0, 9.0],
+                                                      "elevation_deg": [-10.0, 55.0]},
+                                          "augment": {"body_scale": [0.8, 1.15], "bone_jitter_std": 0.08}}},
+    # the same, with the noise model fitted to the real detector (lifter.data.noise.FITTED_NOISE)
+    "openmocap_pgformer_wild_fitted": {},
     "openmocap_diffpyramid": {**_LIFT, "stage": "denoiser", "model": "diffpyramid", "data": "openmocap",
                               "epochs": 20, "batch_size": 1024, "optimizer": {"name": "adam", "lr": 2e-4},
                               "schedule": {"kind": "epoch", "every": 0, "at_every": 1.0, "gamma": 0.93},
@@ -59,6 +75,10 @@ PRESETS: dict[str, dict] = {
                       "schedule": {"kind": "epoch", "every": 0, "at_every": 1.0, "gamma": 0.93},
                       "clip_grad": 1.0, "loss": "mpjpe", "flip_test": True},
 }
+
+
+PRESETS["openmocap_pgformer_wild_fitted"] = copy.deepcopy(PRESETS["openmocap_pgformer_wild"])
+PRESETS["openmocap_pgformer_wild_fitted"]["scene"]["noise_params"] = "fitted"
 
 
 def get_preset(name: str) -> dict:

@@ -54,7 +54,8 @@ def stage_summary(run_dir: Path) -> dict:
     """One training run condensed: {"stage", "run", "preset", "command" (as config.json records it,
     with "python " in front), "resume_command", "epochs_planned" (config.json), "epochs_done"
     (metrics.csv), "seed", "batch_size", "world_size", "train_seconds" (sum of the epochs' training
-    time, without validation), "mean_samples_per_s", "final_val_mpjpe_mm", "pose_model"}."""
+    time, without validation), "mean_samples_per_s", "final_val_mpjpe_mm", "pose_model", "init"
+    (the weights the run started from, {"path", "sha256"}, or None)}."""
     run_dir = Path(run_dir)
     cfg_path = run_dir / "config.json"
     if not cfg_path.is_file():
@@ -72,7 +73,7 @@ def stage_summary(run_dir: Path) -> dict:
             "train_seconds": round(seconds, 1),
             "mean_samples_per_s": round(sum(r["samples_per_s"] for r in rows) / len(rows), 1),
             "final_val_mpjpe_mm": round(rows[-1]["val_mpjpe_mm"], 2),
-            "pose_model": cfg.get("pose_model")}
+            "pose_model": cfg.get("pose_model"), "init": cfg.get("init")}
 
 
 _EPOCHS = re.compile(r"(--epochs[ =])(\d+)")

@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="total number of epochs (default: the preset's)")
     p.add_argument("--batch-size", type=int, help="batch size per process (default: the preset's)")
     p.add_argument("--lr", type=float, help="learning rate (default: the preset's)")
+    p.add_argument("--init", metavar="CKPT", help="start the model from these weights (a .safetensors with its "
+                   ".json and the preset's model configuration) with a fresh optimiser and schedule")
     p.add_argument("--pose-model", metavar="CKPT", help="denoiser presets: the trained pose model checkpoint")
     p.add_argument("--out", metavar="DIR", help="output folder (default runs/<preset>; for --evaluate the checkpoint's folder)")
     p.add_argument("--seed", type=int, default=0, help="random seed (model initialisation, data order, augmentation)")
@@ -65,6 +67,10 @@ def _train_config(args: argparse.Namespace) -> dict:
             cfg[key] = value
     if args.lr is not None:
         cfg["optimizer"]["lr"] = args.lr
+    if args.init is not None:
+        from lifter.provenance import sha256_of
+
+        cfg["init"] = {"path": args.init, "sha256": sha256_of(args.init)}
     cfg.update(seed=args.seed, workers=args.workers, val_frames=args.val_frames or None,
                eval_batch_size=args.eval_batch_size, command=" ".join(sys.argv))
     if cfg["stage"] == "denoiser" and not cfg.get("pose_model"):

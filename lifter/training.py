@@ -156,6 +156,15 @@ def _stage(cfg: dict, model: torch.nn.Module, source):
     raise ValueError(f"unknown stage {cfg['stage']!r}")
 
 
+def init_weights(model: torch.nn.Module, path: str | Path, mcfg: dict) -> None:
+    """Start ``model`` from the weights in ``path`` (a project .safetensors with its .json; the
+    model configurations must be equal)."""
+    other, ocfg, _ = load_model(Path(path), torch.device("cpu"))
+    if ocfg != mcfg:
+        raise ValueError(f"--init {path}: its model configuration differs from the preset's")
+    model.load_state_dict(other.state_dict())
+
+
 def _gather_rng(dist: DistInfo) -> list[dict]:
     mine = rng_state()
     if not dist.enabled:
@@ -174,7 +183,8 @@ def run_training(cfg: dict, out_dir: str | Path, resume: bool, device: str = "au
     out_dir = Path(out_dir)
     dist, dev = setup_distributed(device)
     mcfg = cfg["model_config"] if resume else model_config(cfg)
-    source = open_source(cfg["data"], num_joints_of(mcfg), cfg.get("data_3d"), cfg.get("data_2d"), cfg.get("noise", "detector"))
+    source = open_source(cfg["data"], num_joints_of(mcfg), cfg.get("data_3d"), cfg.get("data_2d"), cfg.get("noise", "detector"),
+                         cfg.get("scene"))
     if cfg["stage"] == "denoiser" and not resume:
         from lifter.denoiser_training import set_uv_noise
 
@@ -200,6 +210,8 @@ def run_training(cfg: dict, out_dir: str | Path, resume: bool, device: str = "au
     if resume:
         counters = load_train_state(out_dir, model=model, optimizer=optimizer, scheduler=scheduler, rank=dist.rank, ema=ema)
     else:
+        if cfg.get("init"):
+            init_weights(model, cfg["init"]["path"], mcfg)
         torch.manual_seed(cfg["seed"] + dist.rank)
     net = torch.nn.parallel.DistributedDataParallel(stage.wrapped(), device_ids=[dev.index] if dev.type == "cuda" else None) \
         if dist.enabled else stage.wrapped()

@@ -202,6 +202,9 @@ def test_person_from_keypoints():
         PersonPose(xy=np.zeros((4, 2)), scores=np.zeros(3), box=np.zeros(4), score=0.5)
     with pytest.raises(ValueError, match="score must be in"):
         PersonPose(xy=np.zeros((4, 2)), scores=np.zeros(4), box=np.zeros(4), score=1.5)
+    assert person.world is None
+    with pytest.raises(ValueError, match="world must be \\(K, 3\\)"):
+        PersonPose(xy=np.zeros((4, 2)), scores=np.zeros(4), box=np.zeros(4), score=0.5, world=np.zeros((3, 3)))
 
 
 def test_drop_duplicates():
@@ -312,6 +315,10 @@ def _check_people(people: list[PersonPose], width: int, height: int) -> None:
         assert p.score == pytest.approx(float(p.scores.mean()), abs=1e-6)
         x0, y0, x1, y1 = p.box
         assert x0 < x1 and y0 < y1 and -0.5 * width < x0 and x1 < 1.5 * width and y1 < 1.5 * height
+        # mediapipe's world landmarks: metres, origin between the hips
+        assert p.world.shape == (len(BLAZEPOSE_33), 3) and p.world.dtype == np.float32
+        hips = p.world[[BLAZEPOSE_33.index("l_hip"), BLAZEPOSE_33.index("r_hip")]]
+        assert np.abs(hips.mean(0)).max() < 0.05 and np.linalg.norm(hips[0] - hips[1]) < 0.5
 
 
 @pytest.mark.heavy

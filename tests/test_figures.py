@@ -287,8 +287,12 @@ def test_model_card_training_epochs_and_commands_agree():
     assert rows, "no training table in the card"
     for cells in rows:
         assert cells[2].isdigit() and int(cells[2]) == done[cells[1]], f"card: {cells[1]} shows {cells[2]} epochs"
-    commands = re.findall(r"--preset (\S+)[^\n`]* --epochs (\d+)", card) + \
-        re.findall(r"--resume runs/(\S+) --epochs (\d+)", card)
+    # the training section's commands, to the next "## " heading (its code blocks hold "# " comment lines);
+    # the real-video section's experiments are other runs
+    start = card.index("\n## Training")
+    commands_text = card[start:card.index("\n## ", start + 1)]
+    commands = re.findall(r"--preset (\S+)[^\n`]* --epochs (\d+)", commands_text) + \
+        re.findall(r"--resume runs/(\S+) --epochs (\d+)", commands_text)
     assert len(commands) >= 4
     for preset, epochs in commands:
         assert int(epochs) == done[preset], f"card: a command for {preset} says --epochs {epochs}"
@@ -391,3 +395,48 @@ def test_detector_speed_table_matches_its_json():
         check(cells[2], r["end_to_end_fps"], f"{name} end-to-end fps")
         check(cells[3], r["ms_per_frame"]["detect"], f"{name} detect ms")
     assert f"{bench['meta']['frames']} frames" in flat and bench["meta"]["size"] in flat
+
+
+def test_real_video_accuracy_table_matches_its_json():
+    """README's real-video table: each cell a median PA-MPJPE of bench/wild_accuracy.json (column
+    headers name the scorer: MediaPipe, a lifter of the run, or "<lifter>, perfect 2D"); the
+    fitted noise model in the code is the one that run measured."""
+    bench = _json("bench/wild_accuracy.json")
+    assert bench["machine"]["valid"], "bench/wild_accuracy.json: not a valid run"
+    text = _section("### Accuracy on real video")
+    header = next(c for c in _table_rows(text, "person, view"))
+    keys = []
+    for h in header[2:]:
+        h = h.replace(" (mm)", "")
+        keys.append("mediapipe" if h == "MediaPipe" else h.replace(", perfect 2D", "/perfect_2d"))
+    rows = _table_rows(text, r"(main|other) cam0\d")
+    assert len(rows) == sum(len(v) for v in bench["per_camera"].values())
+    for cells in rows:
+        label, view = cells[0].split()
+        fig = bench["per_camera"][label][view]
+        assert int(cells[1]) == fig["frames_scored"], cells[0]
+        for shown, key in zip(cells[2:], keys):
+            check(shown, fig[key]["median_mm"], f"{cells[0]} {key}")
+    flat = " ".join(text.split())
+    assert f"`python {bench['command']}`" in flat, "README does not show the command that made the JSON"
+    man, woman = find(rf"mean reprojection error {NUM} px for the man and {NUM} px for the woman", flat,
+                      "reprojection").groups()
+    check(man, bench["people"]["main"]["reprojection_px"]["mean"], "reprojection, man")
+    check(woman, bench["people"]["other"]["reprojection_px"]["mean"], "reprojection, woman")
+    main = bench["per_camera"]["main"]
+    best, best_mean, shipped_mean = find(rf"the best mean of the man's medians \(`(\w+)`, {NUM} mm\) is within "
+                                         rf"\d+% of the shipped weights' \({NUM} mm\)", flat, "best mean").groups()
+    assert best == bench["goal"]["best"]
+    check(best_mean, bench["goal"]["lifters"][best]["mean_of_medians_mm"], "best mean")
+    check(shipped_mean, sum(f["pgformer"]["median_mm"] for f in main.values()) / len(main), "shipped mean")
+    product, alone = find(rf"cam02 {NUM} mm against {NUM} mm for the lifter alone", flat, "post-processing").groups()
+    check(product, main["cam02"]["pgformer"]["median_mm"], "cam02 product")
+    check(alone, main["cam02"]["pgformer/lifter_only"]["median_mm"], "cam02 lifter alone")
+    assert all(not g["met"] for g in bench["goal"]["lifters"].values()) == ("are not met by any lifter" in flat)
+    from dataclasses import asdict
+
+    from lifter.data.noise import FITTED_NOISE
+
+    fitted = asdict(FITTED_NOISE)
+    for key, value in bench["fitted_noise"].items():
+        assert fitted[key] == (tuple(value) if isinstance(value, list) else value), key

@@ -148,3 +148,74 @@ def test_diffpyramid_denoiser_stage_on_a_trained_pose_model(tmp_path, mocap):
     a, b = load_file(dp_dir / "last.safetensors"), load_file(split / "last.safetensors")
     assert all(np.array_equal(a[k], b[k]) for k in a)
     assert main(["--preset", "openmocap_diffpyramid", "--data-3d", str(mocap), "--out", str(tmp_path / "x")]) == 2
+
+
+def test_init_starts_from_weights_and_the_scene_leaves_evaluation_fixed(tmp_path, mocap):
+    """--init loads the weights before the first step (an epoch at lr ~0 keeps them); a preset's
+    training scene (wider cameras, fitted noise) changes the training batches, never the
+    evaluation set; a model of another configuration is refused."""
+    from lifter.data import open_source
+    from lifter.presets import get_preset
+
+    first = tmp_path / "first"
+    _train(first, mocap, "--epochs", "1", "--seed", "1")
+    init = first / "last.safetensors"
+    kept = tmp_path / "kept"
+    assert main(["--preset", "openmocap_mlp", "--data-3d", str(mocap), "--noise", "clean", "--batch-size", "32",
+                 "--out", str(kept), "--epochs", "1", "--lr", "1e-12", "--init", str(init), *TINY]) == 0
+    a, b = load_file(init), load_file(kept / "last.safetensors")
+    weights = [k for k in a if "running_" not in k and "num_batches" not in k]  # not BatchNorm's statistics
+    assert weights and all(np.allclose(a[k], b[k], atol=1e-6) for k in weights)
+    assert json.loads((kept / "config.json").read_text())["init"]["path"] == str(init)
+    fresh = tmp_path / "fresh"
+    assert main(["--preset", "openmocap_mlp", "--data-3d", str(mocap), "--noise", "clean", "--batch-size", "32",
+                 "--out", str(fresh), "--epochs", "1", "--lr", "1e-12", *TINY]) == 0
+    assert not all(np.allclose(a[k], load_file(fresh / "last.safetensors")[k], atol=1e-6) for k in weights)
+    # another model configuration: one line, exit 2
+    assert main(["--preset", "openmocap_pgformer", "--data-3d", str(mocap), "--out", str(tmp_path / "x"),
+                 "--init", str(init), "--epochs", "1", *TINY]) == 2
+    assert main(["--preset", "openmocap_mlp", "--data-3d", str(mocap), "--out", str(tmp_path / "y"),
+                 "--init", str(tmp_path / "none.safetensors"), *TINY]) == 2
+
+    scene = get_preset("openmocap_pgformer_wild_fitted")["scene"]
+    plain = open_source("openmocap", 17, mocap, noise="detector")
+    wild = open_source("openmocap", 17, mocap, noise="detector", scene=scene)
+    assert wild.cameras.fov_deg == (30.0, 85.0) and wild.noise_params.collapse_prob > 0
+    np.testing.assert_array_equal(plain.eval_set("test").inputs, wild.eval_set("test").inputs)
+    pos = np.arange(32)
+    xa, _ = plain.train_batch(pos, np.random.default_rng(0))
+    xb, _ = wild.train_batch(pos, np.random.default_rng(0))
+    assert not np.allclose(xa, xb)
+    with pytest.raises(ValueError, match="unknown training scene"):
+        open_source("openmocap", 17, mocap, scene={"lens": 1})
+    with pytest.raises(ValueError, match="unknown noise model"):
+        open_source("openmocap", 17, mocap, scene={"noise_params": "nope"})
+
+
+def test_shipping_a_run_that_continued_other_weights_records_their_history(tmp_path, mocap):
+    """weights/ship.py puts the --init weights' own training stages before the run's; an init file
+    that changed since is refused (its history would be wrong)."""
+    from weights.ship import main as ship_main
+
+    base = tmp_path / "base"
+    assert main(["--preset", "openmocap_pgformer", "--data-3d", str(mocap), "--batch-size", "32", "--epochs", "1",
+                 "--out", str(base), *TINY]) == 0
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    assert ship_main(["--pgformer-run", str(base), "--only", "pgformer", "--out", str(shipped)]) == 0
+    more = tmp_path / "more"
+    assert main(["--preset", "openmocap_pgformer_wild", "--data-3d", str(mocap), "--batch-size", "32", "--epochs", "1",
+                 "--init", str(shipped / "pgformer.safetensors"), "--out", str(more), *TINY]) == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    assert ship_main(["--pgformer-run", str(more), "--checkpoint", "last", "--only", "pgformer", "--out", str(out)]) == 0
+    meta = json.loads((out / "pgformer.json").read_text())["meta"]
+    assert [s["preset"] for s in meta["training"]] == ["openmocap_pgformer", "openmocap_pgformer_wild"]
+    assert meta["training"][1]["init"]["path"] == str(shipped / "pgformer.safetensors")
+    assert meta["training_seconds_total"] == pytest.approx(sum(s["train_seconds"] for s in meta["training"]), abs=0.2)
+    # the init file replaced by other bytes: refused, nothing half-written
+    (shipped / "pgformer.safetensors").write_bytes(b"x" + (base / "last.safetensors").read_bytes()[1:])
+    (tmp_path / "out2").mkdir()
+    assert ship_main(["--pgformer-run", str(more), "--checkpoint", "last", "--only", "pgformer",
+                      "--out", str(tmp_path / "out2")]) == 2
+    assert list((tmp_path / "out2").iterdir()) == []

@@ -30,7 +30,7 @@ from lifter.atomic import atomic_path
 from lifter.data import recipe
 from lifter.eval_report import MODELS, table
 from lifter.keypoints import RECIPE
-from lifter.provenance import epochs_note, reproduce_command, stage_summary
+from lifter.provenance import epochs_note, reproduce_command, sha256_of, stage_summary
 from lifter.sanity import BONE_PAIRS
 from lifter.skeleton import JOINTS_17, normalize_screen
 
@@ -157,12 +157,18 @@ def limits_section(fp: dict, body: tuple[str, float] | None = None) -> list[str]
     ]
 
 
-def current_stage(recorded: dict, repo: Path = REPO) -> tuple[dict, str]:
+def current_stage(recorded: dict, repo: Path = REPO, weights: str | None = None,
+                  sha256: str | None = None) -> tuple[dict, str]:
     """A training stage's facts: from its run folder when present (relative to ``repo``), else as
-    recorded; returns (the stage, where its facts come from, in words)."""
+    recorded; returns (the stage, where its facts come from, in words). With ``weights`` and
+    ``sha256`` (the evaluated file), the folder is used only while it still holds that file."""
     run = Path(recorded["run"])
     run = run if run.is_absolute() else repo / run
-    if (run / "config.json").is_file() and (run / "metrics.csv").is_file():
+    same = True
+    if weights and sha256:
+        file = Path(weights) if Path(weights).is_absolute() else repo / weights
+        same = file.is_file() and sha256_of(file) == sha256
+    if same and (run / "config.json").is_file() and (run / "metrics.csv").is_file():
         fresh = stage_summary(run)
         fresh["run"] = recorded["run"]
         return fresh, "read from the run folder's config.json and metrics.csv"
@@ -173,7 +179,11 @@ def current_stage(recorded: dict, repo: Path = REPO) -> tuple[dict, str]:
 def stage_commands(stage: dict) -> list[str]:
     """The commands that reproduce a stage's finished epochs, and a comment on the recorded one."""
     done = stage["epochs_done"]
-    lines = [reproduce_command(stage["command"], done),
+    lines = []
+    if stage.get("init"):
+        lines.append(f"# --init {stage['init']['path']}: the weights with sha256 {stage['init']['sha256'][:16]}..., "
+                     "made by the commands above")
+    lines += [reproduce_command(stage["command"], done),
              f"# resume: python lifter/train.py --resume {stage['run']} --epochs {done}"]
     note = epochs_note(stage)
     if note:
@@ -182,13 +192,19 @@ def stage_commands(stage: dict) -> list[str]:
     return lines
 
 
+def _which(checkpoint: str) -> str:
+    if checkpoint.endswith("best.safetensors"):
+        return "the lowest validation MPJPE"
+    return "the last epoch; validation MPJPE"
+
+
 def training_section(metas: dict[str, dict], repo: Path = REPO) -> list[str]:
     lines = ["## Training", ""]
     for name, m in metas.items():
         stages = [current_stage(s, repo) for s in m["training"]]
         lines += [f"### {name}", "",
-                  f"Shipped checkpoint: epoch {m.get('epoch')} of `{m['checkpoint']}` (the lowest validation "
-                  f"MPJPE: {_mm(m['val']['val_mpjpe_mm'])} mm on {m['val'].get('val_set')})." if m.get("val") else
+                  f"Shipped checkpoint: epoch {m.get('epoch')} of `{m['checkpoint']}` ({_which(m['checkpoint'])}: "
+                  f"{_mm(m['val']['val_mpjpe_mm'])} mm on {m['val'].get('val_set')})." if m.get("val") else
                   f"Shipped checkpoint: epoch {m.get('epoch')} of `{m['checkpoint']}`.", "",
                   "| stage | preset | epochs run | seed | batch | training time | samples/s |",
                   "|---|---|---:|---:|---:|---:|---:|"]
@@ -257,7 +273,7 @@ def evaluation_section(ev: dict, repo: Path = REPO) -> list[str]:
              ""]
     mlp = ev["mlp_baseline"].get("training")
     if mlp:
-        mlp, _ = current_stage(mlp, repo)
+        mlp, _ = current_stage(mlp, repo, ev["mlp_baseline"].get("weights"), ev["mlp_baseline"].get("sha256"))
         note = epochs_note(mlp)
         lines += [f"The MLP baseline: preset {mlp['preset']}, {mlp['epochs_done']} epochs, seed {mlp['seed']}, "
                   f"batch {mlp['batch_size']}, {_duration(mlp['train_seconds'])} of training "
@@ -285,6 +301,59 @@ def video_section(ev: dict) -> list[str]:
         lines.append(f"| {name} | {s['frames']} | " + " | ".join(f"{100 * a[b]:.1f}%" for b in bones) +
                      f" | {100 * a['mean']:.1f}% | {100 * s['knee_natural_fraction']:.1f}% |")
     return lines + [""]
+
+
+def _cell(fig: dict | None) -> str:
+    if not fig or not fig.get("frames"):
+        return "-"
+    return f"{fig['median_mm']:.1f} / {fig['mean_mm']:.1f} / {100 * fig['above_150mm']:.0f}%"
+
+
+def wild_section(wild: dict | None, shipped_sha: str) -> list[str]:
+    """Real-video accuracy and the experiments, from bench/wild_accuracy.json."""
+    head = ["## Real-video accuracy and experiments", ""]
+    if wild is None:
+        return head + ["Not measured (no bench/wild_accuracy.json).", ""]
+    names = list(wild["lifters"])
+    lines = head + [
+        "pose2sim's Demo_MultiPerson: four calibrated views of two people (the main one balancing on a raised "
+        "treadmill, the other walking), 100 frames at 60 fps, 1088x1920. Pseudo ground truth: the detector's own "
+        f"keypoints triangulated across the views (robust weighted DLT, views within {wild['max_error_px']:.0f} px, "
+        f"at least {wild['min_views']} agreeing). Each view's monocular 3D from the whole demo chain (BlazePose, "
+        "repair, lifter, smoothing, constant bones) is scored per frame by PA-MPJPE of the 12 limb joints; "
+        "MediaPipe's own world landmarks go through the same scoring. Cells: median / mean mm / share of frames "
+        f"above 150 mm. Produced by `python {wild['command']}`.", ""]
+    for label, cams in wild["per_camera"].items():
+        lines += [f"{label} person:", "", "| lifter | " + " | ".join(cams) + " |", "|---|" + "---|" * len(cams)]
+        lines.append("| MediaPipe world landmarks | " + " | ".join(_cell(c["mediapipe"]) for c in cams.values()) + " |")
+        for n in names:
+            lines.append(f"| {n} | " + " | ".join(_cell(c.get(n)) for c in cams.values()) + " |")
+            lines.append(f"| {n}, perfect 2D | " + " | ".join(_cell(c.get(n + "/perfect_2d")) for c in cams.values()) + " |")
+        lines.append("")
+    syn = wild.get("synthetic", {})
+    lines += ["Experiments (the shipped file is marked; synthetic: open mocap test split, fixed cameras and the "
+              "default noise, flip averaging, MPJPE / P-MPJPE mm; training time: the epochs' training loops, on "
+              "the 2-core CPU, shared with the other runs of this table while they ran):", "",
+              "| lifter | shipped | synthetic | training (epochs, time) | command |", "|---|---|---|---|---|"]
+    for n in names:
+        info = wild["lifters"][n]
+        t = info.get("training")
+        train = "the previously shipped weights (see Training)" if t is None else \
+            f"{t['epochs_done']} epochs, {_duration(t['train_seconds'])}" + \
+            (f", from {t['init']['path']} (sha256 {t['init']['sha256'][:12]})" if t.get("init") else "")
+        cmd = f"`{reproduce_command(t['command'], t['epochs_done'])}`" if t and t.get("command") else "-"
+        sy = syn.get(n)
+        synthetic = f"{sy['mpjpe_mm']:.1f} / {sy['p_mpjpe_mm']:.1f}" if sy else "-"
+        shipped = "yes" if info["sha256"] == shipped_sha else "no"
+        lines.append(f"| {n} | {shipped} | {synthetic} | {train} | {cmd} |")
+    g = wild["goal"]
+    lines += ["", f"Goal: {g['rule']}."]
+    for n, row in g["lifters"].items():
+        lines.append(f"- {n}: **{'met' if row['met'] else 'not met'}** (" +
+                     "; ".join(f"{v}: x{r['vs_mediapipe']:.2f} MediaPipe, x{r['vs_shipped']:.2f} pgformer, "
+                               f"{100 * r['above_150mm']:.0f}% above 150 mm" for v, r in row["cameras"].items()) + ")")
+    lines.append("")
+    return lines
 
 
 def build_card(weights_dir: Path, eval_path: Path, licences_path: Path) -> str:
@@ -319,6 +388,9 @@ def build_card(weights_dir: Path, eval_path: Path, licences_path: Path) -> str:
     lines += limits_section(fp, largest_body(licences_path.parent / "clips.csv"))
     lines += evaluation_section(ev)
     lines += video_section(ev)
+    wild_path = REPO / "bench" / "wild_accuracy.json"
+    wild = json.loads(wild_path.read_text(encoding="utf-8")) if wild_path.is_file() else None
+    lines += wild_section(wild, metas["pgformer"]["sha256"])
     lines += training_section(metas)
     lines += data_section(fp, licence_sections(licences_path.read_text(encoding="utf-8")))
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -44,7 +44,8 @@ def ship_one(name: str, run_dir: Path, checkpoint: str, out_dir: Path, hardware:
     model, config, run_meta = load_model(src)  # also checks that the file loads into its config
     if config.get("arch") != SHIPPED_ARCH[name]:
         raise ValueError(f"{src}: holds a {config.get('arch')!r} model, {name} must be {SHIPPED_ARCH[name]!r}")
-    stages = [*extra_stages, stage_summary(run_dir)]
+    own = stage_summary(run_dir)
+    stages = [*extra_stages, *init_stages(own), own]
     dest = out_dir / f"{name}.safetensors"
     with atomic_path(dest) as tmp:
         shutil.copyfile(src, tmp)
@@ -57,6 +58,23 @@ def ship_one(name: str, run_dir: Path, checkpoint: str, out_dir: Path, hardware:
             **(extra_meta or {})}
     write_json(dest.with_suffix(".json"), {"config": config, "meta": meta})
     return meta
+
+
+def init_stages(stage: dict) -> list[dict]:
+    """The training stages of the weights a run started from (--init), as their JSON recorded
+    them; [] for a run from scratch. The file must still be the one the run started from."""
+    init = stage.get("init")
+    if not init:
+        return []
+    path = Path(init["path"])
+    path = path if path.is_absolute() or path.exists() else REPO / path
+    side = path.with_suffix(".json")
+    if not side.is_file() or sha256_of(path) != init["sha256"]:
+        raise ValueError(f"{stage['run']} started from {init['path']} (sha256 {init['sha256'][:12]}...), which is "
+                         "no longer that file: its training history cannot be recorded")
+    import json
+
+    return list(json.loads(side.read_text(encoding="utf-8"))["meta"].get("training", []))
 
 
 def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:

@@ -92,19 +92,27 @@ class EpochBatches(Dataset):
 
 
 def open_source(kind: str, num_joints: int, path_3d: str | Path | None = None, path_2d: str | Path | None = None,
-                noise: str = "detector"):
+                noise: str = "detector", scene: dict | None = None):
     """Build a source: kind 'h36m' (needs path_3d and path_2d) or 'openmocap' (path_3d optional:
-    the open mocap npz, default ../shared/data/open_mocap_h36m17.npz; ``noise`` 'clean' | 'detector')."""
+    the open mocap npz, default ../shared/data/open_mocap_h36m17.npz; ``noise`` 'clean' | 'detector').
+
+    scene (openmocap only): the training scene, a dict with any of "cameras" (fields of
+    lifter.data.cameras.CameraRanges), "augment" (fields of lifter.data.openmocap.Augment) and
+    "noise_params" (a name of lifter.data.noise.NOISE_MODELS); None or {} keeps the defaults.
+    Evaluation sets never use it: their cameras and noise stay fixed.
+    """
     if kind == "h36m":
         from lifter.data.h36m import Human36M
 
         if path_3d is None or path_2d is None:
             raise ValueError("--data h36m needs --data-3d and --data-2d")
+        if scene:
+            raise ValueError("a training scene (cameras, augmentation, noise) applies to --data openmocap only")
         return Human36M(path_3d, path_2d, num_joints=num_joints)
     if kind == "openmocap":
-        from lifter.data.openmocap import DEFAULT_PATH, OpenMocap
+        from lifter.data.openmocap import DEFAULT_PATH, OpenMocap, scene_settings
 
-        return OpenMocap(path_3d or DEFAULT_PATH, num_joints=num_joints, noise=noise)
+        return OpenMocap(path_3d or DEFAULT_PATH, num_joints=num_joints, noise=noise, **scene_settings(scene))
     raise ValueError(f"unknown data source {kind!r} (expected 'h36m' or 'openmocap')")
 
 

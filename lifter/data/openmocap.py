@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from lifter.data.cameras import CameraRanges, project, sample_cameras, world_to_camera
-from lifter.data.noise import DetectorNoise, apply_noise
+from lifter.data.noise import NOISE_MODELS, DetectorNoise, apply_noise
 from lifter.data.recipe import detector_points_3d
 from lifter.skeleton import PARENTS_17, SUBSET_16, flip_permutation, normalize_screen
 
@@ -29,6 +29,9 @@ DEFAULT_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / 
 SPLITS = {"train": 0, "val": 1, "test": 2}
 #: seed of the evaluation cameras and noise: the same for every run, so figures are comparable
 EVAL_SEED = 20250612
+#: the evaluation sets' cameras and noise (the defaults the shipped weights were trained with)
+EVAL_CAMERAS = CameraRanges()
+EVAL_NOISE = DetectorNoise()
 #: mean bone lengths of Human3.6M subjects (mm), by child joint index: hips, thighs, shins,
 #: shoulders (thorax to shoulder), upper arms, forearms; other bones keep the data's own mean
 REFERENCE_BONES_MM: dict[int, float] = {1: 133.0, 4: 133.0, 2: 443.0, 5: 443.0, 3: 454.0, 6: 454.0,
@@ -44,6 +47,31 @@ class Augment:
     body_scale: tuple[float, float] = (0.88, 1.12)  # one factor on every bone of the sample
     bone_jitter_std: float = 0.05                   # per bone pair (left and right alike)
     keep_lengths_fraction: float = 0.1              # samples that keep the data's bone lengths
+
+
+def scene_settings(scene: dict | None) -> dict:
+    """OpenMocap keyword arguments (cameras, augment, noise_params) from a training scene dict
+    (see lifter.data.open_source); JSON lists become the tuples the dataclasses hold."""
+    scene = dict(scene or {})
+    unknown = set(scene) - {"cameras", "augment", "noise_params"}
+    if unknown:
+        raise ValueError(f"unknown training scene key(s) {sorted(unknown)} (cameras, augment, noise_params)")
+
+    def tuples(d: dict) -> dict:
+        return {k: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
+                for k, v in d.items()}
+
+    out = {}
+    if "cameras" in scene:
+        out["cameras"] = CameraRanges(**tuples(scene["cameras"]))
+    if "augment" in scene:
+        out["augment"] = Augment(**tuples(scene["augment"]))
+    if "noise_params" in scene:
+        name = scene["noise_params"]
+        if name not in NOISE_MODELS:
+            raise ValueError(f"unknown noise model {name!r}; choose one of: {', '.join(NOISE_MODELS)}")
+        out["noise_params"] = NOISE_MODELS[name]
+    return out
 
 
 def _mirror_groups() -> np.ndarray:
@@ -126,14 +154,16 @@ class OpenMocap:
     def train_batch(self, positions: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Training batch for positions (B,) into the training frames -> (2D (B, J, 2), 3D (B, J, 3))."""
         joints = self._augment(self.joints[self.train_index[positions]].astype(np.float64), rng)
-        return self._make(joints, rng, self.noise == "detector")
+        return self._make(joints, rng, self.noise == "detector", self.cameras, self.noise_params)
 
     def eval_set(self, split: str):
         from lifter.data import EvalSet
 
         rows = np.nonzero(self.split == SPLITS[split])[0]
         rng = np.random.default_rng([EVAL_SEED, SPLITS[split], int(self.noise == "detector")])
-        x, y = self._make(self.joints[rows].astype(np.float64), rng, self.noise == "detector")
+        # fixed conditions, whatever the training scene: figures of every run stay comparable
+        x, y = self._make(self.joints[rows].astype(np.float64), rng, self.noise == "detector",
+                          EVAL_CAMERAS, EVAL_NOISE)
         return EvalSet(f"openmocap-{split}-{self.noise}", x, y, self.groups[rows], self.group_names, self.average)
 
     def uv_noise_std(self, frames: int = 8192) -> np.ndarray:
@@ -178,13 +208,14 @@ class OpenMocap:
         lengths = np.where(keep[:, None], bone_lengths(joints), lengths)
         return scale_bones(joints, lengths)
 
-    def _make(self, joints: np.ndarray, rng: np.random.Generator, noisy: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _make(self, joints: np.ndarray, rng: np.random.Generator, noisy: bool, cameras: CameraRanges,
+              noise_params: DetectorNoise) -> tuple[np.ndarray, np.ndarray]:
         det = detector_points_3d(joints).astype(np.float64)
-        cams = sample_cameras(rng, np.concatenate([joints, det], 1), root=0, ranges=self.cameras)
+        cams = sample_cameras(rng, np.concatenate([joints, det], 1), root=0, ranges=cameras)
         target = world_to_camera(joints, cams)
         px = project(world_to_camera(det, cams), cams.focal, cams.center)
         if noisy:
-            px, _ = apply_noise(rng, px, self.noise_params)
+            px, _ = apply_noise(rng, px, noise_params)
         x = _normalize_by_size(px, cams.size)
         y = (target - target[:, :1]).astype(np.float32)
         if self.num_joints == 16:
