@@ -36,6 +36,7 @@ bench: $(VENV)/.installed samples mmpose
 	$(PY) bench/lifter_speed.py --json bench/lifter_speed.json --rounds 2
 	$(PY) bench/pipeline_speed.py --video sample_videos/cam01.mp4 --max-people 1 --two-people sample_videos/demo.mp4 --sizes 720x1280 --long-size 720x1280 --loops 5 --repeat 3 --json bench/pipeline_speed.json
 	$(PY) bench/identity_check.py --json bench/identity_check.json
+	$(PY) bench/detector_threads.py --json bench/detector_threads.json
 	$(PY) bench/motion_quality.py --json bench/motion_quality.json
 	$(PY) bench/camera_check.py --json bench/camera_check.json
 	$(PY) bench/live_latency.py --video sample_videos/demo.mp4 --json bench/live_latency.json

@@ -27,6 +27,7 @@ from tqdm import tqdm
 from demo.errors import BatchError, ModelError, one_line, quiet_interrupts_in_finalizers
 from demo.job import Job, JobSettings, Outcome, process_video, remove_temporaries
 from demo.runner import ModelFactory, Models, load_models
+from detectors.base import THREADS_ENV, usable_cpus
 
 OnOutcome = Callable[[Outcome], None] | None
 
@@ -84,9 +85,16 @@ def _worker_signal(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt  # unwinds through the writers, which remove their temporary files
 
 
-def _worker_init(factory: ModelFactory) -> None:
+def _share_cpus(threads: int) -> None:
+    """A worker process's share of the CPUs: the detector's default thread count (unless the user
+    set POSE3D_DETECTOR_THREADS), so that workers side by side do not oversubscribe the cores."""
+    os.environ.setdefault(THREADS_ENV, str(max(1, threads)))
+
+
+def _worker_init(factory: ModelFactory, threads: int) -> None:
     global _WORKER_MODELS
     quiet_interrupts_in_finalizers()
+    _share_cpus(threads)
     signal.signal(signal.SIGINT, _worker_signal)
     signal.signal(signal.SIGTERM, _worker_signal)
     _WORKER_MODELS = Models(factory)
@@ -109,7 +117,7 @@ def run_processes(jobs: list[Job], settings: JobSettings, workers: int, factory:
     """The jobs in ``workers`` worker processes (the 'spawn' start method; each has its own models)."""
     results: dict[int, Outcome] = {}
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_init, initargs=(factory,))
+                               initializer=_worker_init, initargs=(factory, usable_cpus() // workers))
     futures = {pool.submit(_worker_task, job, _quiet(settings)): i for i, job in enumerate(jobs)}
     try:
         with _videos_bar(len(jobs), settings.options.progress) as bar:
@@ -152,6 +160,7 @@ def _ray_task(job: Job, settings: JobSettings, factory: ModelFactory) -> Outcome
     """One video in a Ray worker process, which keeps its models between tasks."""
     from demo.runner import factory_name
 
+    _share_cpus(1)  # each task asks Ray for one CPU
     models = _RAY_MODELS.setdefault(factory_name(factory), Models(factory))
     return process_video(job, settings, models)
 

@@ -59,7 +59,7 @@ from lifter.keypoints import LIFT_MIN_SCORE, joint_present, to_h36m17
 #: pipeline stages reported in Result.timings_ms (milliseconds per frame)
 STAGES: tuple[str, ...] = ("decode", "detect", "track", "convert", "repair", "lift", "world", "render", "encode")
 
-#: people followed at most when --max-people is not given (detection cost grows with each slot)
+#: people followed at most when --max-people is not given (detection cost grows with each person followed)
 DEFAULT_MAX_PEOPLE = 4
 
 #: seconds of pelvis history drawn as a trail behind each person in the 3D panel
@@ -142,8 +142,9 @@ class Options:
 
 def make_detector(options: Options) -> DetectorLike:
     """The detector named in the options (detectors.create_detector), looking for
-    ``Options.detector_slots`` people: each slot more costs the detector time (with
-    MediaPipe, a person-detector pass on every frame with a free slot). If the detector itself
+    ``Options.detector_slots`` people: each person followed costs the detector time (with
+    MediaPipe, a landmark pass per person and frame, and a search for newcomers every
+    0.2 s while fewer are followed). If the detector itself
     moves from the followed person to someone else, the tracker sees a new person, and the
     selection notes the change (demo.tracking.Selector)."""
     from detectors import create_detector

@@ -44,7 +44,7 @@ How a frame is matched (all positions in pixels of the input frame, times in sec
    a confirmed one when not seen for more than ``max_gap_s``. IDs are never reused.
 
 Duplicates: a detector may report one person twice in a frame; the detector removes them
-(detectors.base.drop_duplicates) before its people reach :meth:`Tracker.update`.
+(detectors.base.same_person) before its people reach :meth:`Tracker.update`.
 
 Limits: identity is decided from position, motion and size only (no appearance), so someone
 who enters, within ``max_gap_s``, where a similar-sized person just left takes that person's ID;

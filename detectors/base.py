@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import os
 from dataclasses import dataclass
 from typing import Callable, Protocol, runtime_checkable
 
@@ -86,30 +87,18 @@ def _diagonal(box: np.ndarray) -> float:
     return float(np.hypot(box[2] - box[0], box[3] - box[1]))
 
 
-def drop_duplicates(people: list[PersonPose], max_distance: float = 0.15) -> list[PersonPose]:
-    """``people`` without repeats of one person, the higher-scored copy kept (order kept).
-
-    Two people (same layout) are the same person when the median distance between their joints
-    found in both is below ``max_distance`` times the larger of their box diagonals. BlazePose's
-    multi-person tracking sometimes returns one person twice when asked for more people than are
-    in view: on the Sports2D sample such copies measured 0.01-0.12, distinct people >= 0.3.
-    """
-    order = sorted(range(len(people)), key=lambda i: -people[i].score)
-    kept: list[int] = []
-    for i in order:
-        a = people[i]
-        for j in kept:
-            b = people[j]
-            if a.xy.shape != b.xy.shape:
-                continue
-            both = np.isfinite(a.xy).all(1) & np.isfinite(b.xy).all(1)
-            if both.any():
-                distance = float(np.median(np.linalg.norm(a.xy[both] - b.xy[both], axis=1)))
-                if distance < max_distance * max(_diagonal(a.box), _diagonal(b.box), 1.0):
-                    break
-        else:
-            kept.append(i)
-    return [people[i] for i in sorted(kept)]
+def same_person(a: PersonPose, b: PersonPose, max_distance: float = 0.15) -> bool:
+    """Whether two detections (same layout) are one person: the median distance between their
+    joints found in both is below ``max_distance`` times the larger of their box diagonals.
+    Measured on the Sports2D sample: one person reported twice by BlazePose 0.01-0.12, distinct
+    people >= 0.3."""
+    if a.xy.shape != b.xy.shape:
+        return False
+    both = np.isfinite(a.xy).all(1) & np.isfinite(b.xy).all(1)
+    if not both.any():
+        return False
+    distance = float(np.median(np.linalg.norm(a.xy[both] - b.xy[both], axis=1)))
+    return distance < max_distance * max(_diagonal(a.box), _diagonal(b.box), 1.0)
 
 
 @runtime_checkable
@@ -190,6 +179,18 @@ def create_detector(name: str = "blazepose", *, max_people: int = 4, verbose: bo
         raise ValueError(f"unknown option(s) {', '.join(unknown)} for detector {name!r} "
                          f"(known: {', '.join(known)})")
     return cls(max_people=max_people, verbose=verbose, **options)
+
+
+#: environment variable: a detector's default CPU thread count (batch workers get their share)
+THREADS_ENV = "POSE3D_DETECTOR_THREADS"
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the OS reports it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def check_frame(frame_rgb: np.ndarray) -> np.ndarray:

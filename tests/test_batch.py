@@ -234,3 +234,16 @@ def test_ray_tasks_on_two_local_workers(tmp_path):
     assert [o.status for o in reference.outcomes] == ["done"] * 3
     for rel in ("a", "sub/b", "sub/deeper/c"):
         _same_outputs(tmp_path / "seq" / rel, tmp_path / "ray" / rel)
+
+
+def test_worker_processes_share_the_detector_threads(monkeypatch):
+    """Each batch worker's detector gets its share of the CPUs, unless the user set the count."""
+    from demo import executors
+    from detectors.base import THREADS_ENV
+
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    executors._share_cpus(0)
+    assert os.environ[THREADS_ENV] == "1"          # at least one thread
+    monkeypatch.setenv(THREADS_ENV, "3")
+    executors._share_cpus(1)
+    assert os.environ[THREADS_ENV] == "3"          # the user's setting is kept

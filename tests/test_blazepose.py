@@ -15,10 +15,12 @@ import numpy as np
 import pytest
 
 from detectors import DETECTOR_NAMES, REPLAY, PersonPose, create_detector
-from detectors.base import drop_duplicates
+from detectors.base import same_person
 from detectors import task_bundle
+from detectors import blazepose
 from detectors.blazepose import BlazePoseDetector
 from detectors.native_log import drop_noise, filtered_stderr
+from detectors.person_search import Candidate, PersonSearch
 from lifter.keypoints import BLAZEPOSE_33
 
 from conftest import sample_video
@@ -207,19 +209,22 @@ def test_person_from_keypoints():
         PersonPose(xy=np.zeros((4, 2)), scores=np.zeros(4), box=np.zeros(4), score=0.5, world=np.zeros((3, 3)))
 
 
-def test_drop_duplicates():
+def test_same_person():
     rng = np.random.default_rng(0)
     body = rng.uniform(0, 100, (33, 2)).astype(np.float32)  # box diagonal about 140 px
     a = PersonPose.from_keypoints(body, np.full(33, 0.6))
     copy = PersonPose.from_keypoints(body + 5, np.full(33, 0.9))      # 7 px apart: same person
     other = PersonPose.from_keypoints(body + 60, np.full(33, 0.5))    # 85 px apart: someone else
-    assert drop_duplicates([a, other, copy]) == [other, copy]         # order kept, best copy kept
-    assert drop_duplicates([a, other]) == [a, other]
+    assert same_person(a, copy) and same_person(copy, a)
+    assert not same_person(a, other)
     hidden = a.xy.copy()
     hidden[:30] = np.nan                                              # few joints in common still count
-    partial = PersonPose.from_keypoints(hidden, np.full(33, 0.7))   # score: 3 * 0.7 / 33
-    assert drop_duplicates([partial, a]) == [a]
-    assert drop_duplicates([]) == []
+    partial = PersonPose.from_keypoints(hidden, np.full(33, 0.7))
+    assert same_person(partial, a)
+    lone = PersonPose.from_keypoints(np.where(np.arange(33)[:, None] == 0, body + 1, np.nan), np.full(33, 0.7))
+    hidden_first = PersonPose.from_keypoints(np.where(np.arange(33)[:, None] == 0, np.nan, body), np.full(33, 0.7))
+    assert not same_person(lone, hidden_first)                        # no joint found in both
+    assert not same_person(a, PersonPose.from_keypoints(body[:17], np.full(17, 0.6)))  # other layout
 
 
 @pytest.mark.parametrize("options, message", [
@@ -231,6 +236,10 @@ def test_drop_duplicates():
     ({"min_tracking_confidence": "0.5"}, "min_tracking_confidence must be a number in"),
     ({"model_complexity": 1}, "unknown option.*model_complexity.*known: min_detection_confidence"),
     ({"model_path": "/nonexistent/pose.task"}, "model_path '/nonexistent/pose.task' is not a file"),
+    ({"threads": 0}, "threads must be an integer >= 1"),
+    ({"threads": 2.0}, "threads must be an integer >= 1"),
+    ({"search_s": -0.1}, "search_s must be a number of seconds >= 0"),
+    ({"lost_s": float("inf")}, "lost_s must be a number of seconds >= 0"),
 ])
 def test_bad_options(options, message):
     with pytest.raises(ValueError, match=message):
@@ -287,14 +296,125 @@ def test_times(detector):
     assert detector.detect(BLANK, 0.0) == []
 
 
-def test_reset_without_frames_keeps_the_landmarker():
-    with create_detector("blazepose", max_people=1) as det:
-        landmarker = det._landmarker
+def test_reset_closes_the_followers_and_keeps_the_searcher():
+    frame = next(iter_frames("cam01.mp4", 1))[0]
+    with create_detector("blazepose", max_people=2) as det:
+        searcher = det._search_graph
+        assert len(det.detect(frame, 0.0)) == 1 and det.following == 1
         det.reset()
-        assert det._landmarker is landmarker
-        det.detect(BLANK, 0.0)
-        det.reset()
-        assert det._landmarker is not landmarker
+        assert det.following == 0 and det._search_graph is searcher
+        assert len(det.detect(frame, 0.0)) == 1  # times start again
+
+
+def test_threads_leave_the_keypoints_unchanged(monkeypatch):
+    """The networks' thread count is a speed setting only: bit for bit the same keypoints."""
+    frames = list(iter_frames("cam01.mp4", 4))
+    runs = []
+    for threads in (1, 2):
+        with create_detector("blazepose", max_people=1, threads=threads) as det:
+            assert det.threads == threads
+            runs.append([det.detect(f, t)[0].xy for f, t in frames])
+    assert all(np.array_equal(a, b) for a, b in zip(*runs))
+    monkeypatch.setenv(blazepose.THREADS_ENV, "3")
+    assert blazepose.default_threads() == 3
+    monkeypatch.setenv(blazepose.THREADS_ENV, "many")
+    with pytest.raises(ValueError, match="POSE3D_DETECTOR_THREADS must be an integer >= 1, got 'many'"):
+        blazepose.default_threads()
+    monkeypatch.delenv(blazepose.THREADS_ENV)
+    assert 1 <= blazepose.default_threads() <= blazepose.MAX_DEFAULT_THREADS
+
+
+def test_followers_are_started_kept_and_closed():
+    """Two copies of one person side by side, then the right one blanked: a follower each, found
+    by the first search (each follower started with the other copy blacked out); the one whose
+    person left is closed ``lost_s`` later; when the person is back, the next search (at most
+    ``search_s`` later) gives them a follower again."""
+    frame = next(iter_frames("cam01.mp4", 1))[0]
+    pair = np.hstack([frame, frame])
+    half = frame.shape[1]
+    left_only = pair.copy()
+    left_only[:, half:] = 0
+    fps = 30.0
+    with create_detector("blazepose", max_people=4, search_s=0.2, lost_s=0.1) as det:
+        people = det.detect(pair, 0.0)
+        assert len(people) == 2 and det.following == 2
+        assert sorted((p.box[0] + p.box[2]) / 2 < half for p in people) == [False, True]
+        for i in range(1, 4):
+            assert len(det.detect(pair, i / fps)) == 2 and det.following == 2
+        counts = [(len(det.detect(left_only, i / fps)), det.following) for i in range(4, 12)]
+        assert counts[-1] == (1, 1), counts  # closed after lost_s (3 frames)
+        assert all(n == 1 for n, _ in counts)
+        back = [(len(det.detect(pair, i / fps)), det.following) for i in range(12, 20)]
+        assert back[-1] == (2, 2), back       # found again by a search, every 0.2 s (6 frames)
+
+
+def test_person_search_finds_the_person_alone():
+    """The person detector alone (legacy graph): the person of cam01's first frame, hips inside
+    the box of the landmarks the detector gives; nobody on a blank frame."""
+    frame = next(iter_frames("cam01.mp4", 1))[0]
+    search = PersonSearch()
+    try:
+        found = search.find(frame)
+        assert len(found) == 1 and 0.5 <= found[0].score <= 1.0
+        with create_detector("blazepose", max_people=1) as det:
+            person = det.detect(frame, 0.0)[0]
+        assert found[0].inside(person.box, margin=0.0)
+        assert found[0].radius > 0.25 * (person.box[3] - person.box[1])  # a circle around the body
+        assert search.find(BLANK) == []
+        assert search.find(frame, min_score=1.0) == []
+    finally:
+        search.close()
+    search.close()  # idempotent
+    with pytest.raises(RuntimeError, match="after close"):
+        search.find(frame)
+
+
+def test_candidate_box_and_inside():
+    c = Candidate(centre=(100.0, 50.0), radius=20.0, score=0.9)
+    assert c.box.tolist() == [80.0, 30.0, 120.0, 70.0]
+    assert c.inside(np.array([90, 40, 110, 60]), margin=0.0)
+    assert not c.inside(np.array([0, 0, 95, 100]), margin=0.0)
+    assert c.inside(np.array([0, 0, 95, 100]), margin=0.1)   # grown by 9.5 px
+
+
+class _FakeLandmarker:
+    """Stands in for a video-mode landmarker: returns the next of ``xys`` (a (33, 2) array of
+    normalised coordinates, or None for nobody) at each call."""
+
+    def __init__(self, xys):
+        self.xys = list(xys)
+        self.closed = False
+
+    def detect_for_video(self, image, timestamp_ms):
+        from types import SimpleNamespace
+        xy = self.xys.pop(0)
+        marks = [] if xy is None else [[SimpleNamespace(x=float(x), y=float(y), visibility=0.9) for x, y in xy]]
+        return SimpleNamespace(pose_landmarks=marks, pose_world_landmarks=[])
+
+    def close(self):
+        self.closed = True
+
+
+def test_twin_and_lost_followers_are_closed():
+    """Of two followers on one person the later is closed; one without its person for ``lost_s``
+    is closed; a follower that finds its person again in time is kept."""
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0.1, 0.4, (33, 2)), rng.uniform(0.6, 0.9, (33, 2))
+    c = np.column_stack([rng.uniform(0.1, 0.4, 33), rng.uniform(0.6, 0.9, 33)])
+    with create_detector("blazepose", max_people=3, lost_s=0.1, search_s=10.0) as det:
+        first = _FakeLandmarker([a, a, a, a])
+        twin = _FakeLandmarker([b, a + 0.001, b, b])   # drifts onto the first one's person
+        gap = _FakeLandmarker([c, None, None, c])       # loses its person for 2 frames
+        det._followers = [blazepose._Follower(m) for m in (first, twin, gap)]
+        det._last_search = 0.0
+        frame = np.zeros((100, 100, 3), np.uint8)
+        assert len(det.detect(frame, 0.0)) == 3 and det.following == 3
+        det.detect(frame, 0.04)
+        assert twin.closed and det.following == 2 and not gap.closed
+        det.detect(frame, 0.08)                        # lost for 0.04 s < lost_s
+        assert not gap.closed
+        people = det.detect(frame, 0.12)               # back before lost_s ran out
+        assert len(people) == 2 and not gap.closed and not first.closed
 
 
 def test_closed_detector_refuses_frames():
@@ -381,3 +501,19 @@ def test_same_keypoints_as_the_legacy_api():
     every = np.concatenate(distances)
     assert every.size > 0.8 * 60 * len(BLAZEPOSE_33)
     assert np.median(every) < 5.0 and np.percentile(every, 95) < 15.0
+
+
+def test_a_landmarker_kept_for_later_never_sees_a_frame_twice():
+    """After a start that found nobody, another start in the same frame waits for the next search
+    (mediapipe refuses a time it has seen); a later frame uses the kept landmarker."""
+    frame = np.zeros((100, 100, 3), np.uint8)
+    box = np.array([10, 10, 60, 90], np.float32)
+    with create_detector("blazepose", max_people=2) as det:
+        det._spare.close()
+        det._spare = kept = _FakeLandmarker([None])  # finds nobody once; a second call would fail
+        assert det._start(frame, box, [], 1000, 1.0) is None and det._spare is kept and det._spare_ms == 1000
+        assert det._start(frame, box, [], 1000, 1.0) is None and det._spare is kept  # not called again
+        kept.xys.append(np.full((33, 2), 0.3))
+        follower = det._start(frame, box, [], 1040, 1.04)
+        assert follower is not None and follower.landmarker is kept and det._spare is None
+

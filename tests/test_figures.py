@@ -397,6 +397,38 @@ def test_detector_speed_table_matches_its_json():
     assert f"{bench['meta']['frames']} frames" in flat and bench["meta"]["size"] in flat
 
 
+def test_detector_threads_figures_match_their_json():
+    flat = " ".join(_section("## Benchmarks").split())
+    bench = _json("bench/detector_threads.json")
+    assert bench["machine"]["valid"], "bench/detector_threads.json: not a valid run"
+    assert bench["same_keypoints_1_vs_2_threads"], "README: bit for bit the same keypoints"
+    assert "$(PY) bench/detector_threads.py --json bench/detector_threads.json" in (REPO / "Makefile").read_text()
+    ways = {k: v["ms_per_frame"] for k, v in bench["ways"].items()}
+    two, one = find(rf"engine asked for 2 threads follows one person in {NUM} ms a frame instead of {NUM}", flat,
+                    "one landmarker, 1 and 2 threads").groups()
+    check(two, ways["landmarker_1_t2"], "1 person, 2 threads")
+    check(one, ways["landmarker_1_t1"], "1 person, 1 thread")
+    old, old2 = find(rf"\(the product before\) took {NUM} ms a frame \({NUM} on 2 threads\)", flat,
+                     "up to 4 people").groups()
+    check(old, ways["landmarker_4_t1"], "up to 4 people, 1 thread")
+    check(old2, ways["landmarker_4_t2"], "up to 4 people, 2 threads")
+    check(find(rf"a landmarker of their own \({NUM} ms a frame", flat, "followers").group(1), ways["followers"],
+          "followers")
+    check(find(rf"2 threads each at once took {NUM} ms a frame", flat, "at once").group(1),
+          ways["two_2thread_landmarkers_at_once"], "two 2-thread landmarkers at once")
+    check(find(rf"by the person detector alone \({NUM} ms, one thread\)", flat, "search").group(1),
+          ways["person_search"], "person search")
+
+
+def test_identity_check_meets_its_goal():
+    bench = _json("bench/identity_check.json")
+    for name, clip in bench["clips"].items():
+        assert (clip["long_tracks"], clip["switches"]) == (2, 0), f"{name}: {clip['long_tracks']} long tracks, " \
+            f"{clip['switches']} switches"
+    woman = min(bench["clips"]["demo"]["tracks"].values(), key=lambda t: abs(t["mean_centre_px"][1] - 740))
+    assert f"picked up at frame {woman['first']} rather than 59" in " ".join(README.split())
+
+
 def test_real_video_accuracy_table_matches_its_json():
     """README's real-video table: each cell a median PA-MPJPE of bench/wild_accuracy.json (column
     headers name the scorer: MediaPipe, a lifter of the run, or "<lifter>, perfect 2D"); the

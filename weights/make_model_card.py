@@ -347,7 +347,9 @@ def wild_section(wild: dict | None, shipped_sha: str) -> list[str]:
         shipped = "yes" if info["sha256"] == shipped_sha else "no"
         lines.append(f"| {n} | {shipped} | {synthetic} | {train} | {cmd} |")
     g = wild["goal"]
-    lines += ["", f"Goal: {g['rule']}."]
+    lines += ["", "A run's training noise is the code's at the time it was trained (its config records it: "
+              "`noise_params`); `lifter.data.noise.FITTED_NOISE` always holds the values of the JSON above.",
+              "", f"Goal: {g['rule']}."]
     for n, row in g["lifters"].items():
         lines.append(f"- {n}: **{'met' if row['met'] else 'not met'}** (" +
                      "; ".join(f"{v}: x{r['vs_mediapipe']:.2f} MediaPipe, x{r['vs_shipped']:.2f} pgformer, "
