@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from _demo_fakes import STANDING_17, pixels_of
+from test_keypoints import EXPECTED_COCO
 from demo.outputs import Result, write_outputs
 from demo.repair import SWAPPED, repair_track
 from detectors.keypoint_files import KeypointFile, KeypointFileError, read_keypoints
@@ -14,12 +15,8 @@ from lifter.keypoints import LAYOUTS, joint_present, num_keypoints, to_h36m17
 
 # H36M-17 index -> source keypoint indices (mean of xy, min of scores), written out by hand from
 # the OpenPose output documentation (BODY_25, COCO-18) and the COCO / Halpe keypoint lists, not
-# from lifter.keypoints' tables.
-EXPECTED_COCO17 = {
-    0: (11, 12), 1: (12,), 2: (14,), 3: (16,), 4: (11,), 5: (13,), 6: (15,),
-    7: (11, 12, 5, 6), 8: (5, 6), 9: (0,), 10: (3, 4),
-    11: (5,), 12: (7,), 13: (9,), 14: (6,), 15: (8,), 16: (10,),
-}
+# from lifter.keypoints' tables; COCO-17's is test_keypoints' hand-written one.
+EXPECTED_COCO17 = EXPECTED_COCO
 EXPECTED_BODY25 = {
     0: (9, 12), 1: (9,), 2: (10,), 3: (11,), 4: (12,), 5: (13,), 6: (14,),
     7: (9, 12, 2, 5), 8: (2, 5), 9: (0,), 10: (17, 18),
