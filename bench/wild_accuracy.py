@@ -20,9 +20,16 @@ Data: pose2sim's Demo_MultiPerson (bench/calibration.py): four calibrated, synch
    detector's keypoints (keypoints_2d_raw: the detector's own definition of each joint) are
    undistorted and triangulated per frame with bench.triangulation.robust_triangulate (weights:
    the detector's scores; a view joins only if it reprojects within --max-error-px); a joint
-   counts only when at least MIN_VIEWS views agree; a frame is scored when all 12 limb joints
-   (hips, knees, ankles, shoulders, elbows, wrists) count. The mean reprojection error is
-   reported, with and without the lens distortion (the check of its reading).
+   counts only when at least MIN_VIEWS views agree and its bones are consistent
+   (:func:`consistent_bones`: two views can agree on a wrong point, e.g. when one of them follows
+   the other person or swaps a side; the bone lengths then jump to several times their length);
+   a frame is scored when all 12 limb joints (hips, knees, ankles, shoulders, elbows, wrists)
+   count. The mean reprojection error is reported, with and without the lens distortion (the check
+   of its reading).
+   A view's frame is scored for a person only when its detection is of that person
+   (:func:`on_person`: its torso lies nearer this person's reprojected torso than any other
+   person's); frames where the view's track is on someone else are counted
+   (``frames_other_person``), not scored: they are the tracker's failure, not the 3D's.
 4. Score. Per camera and person, per frame: PA-MPJPE (lifter.metrics.p_mpjpe: similarity fit) of
    the 12 limb joints of
    - the product (keypoints_3d: after smoothing and constant bones) and the lifter's own output
@@ -53,6 +60,7 @@ import argparse
 import sys
 import tempfile
 import time
+import warnings
 from itertools import product
 from pathlib import Path
 
@@ -81,6 +89,19 @@ PAIRS = [(JOINTS_17.index("l_" + n), JOINTS_17.index("r_" + n))
          for n in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist")]
 #: a joint of the pseudo ground truth needs this many agreeing views
 MIN_VIEWS = 2
+#: bones whose length is checked in the pseudo ground truth: the eight limb segments, the hip and
+#: shoulder widths and the trunk's two sides (H36M-17 names)
+CHECKED_BONES: tuple[tuple[str, str], ...] = (
+    ("r_hip", "r_knee"), ("r_knee", "r_ankle"), ("l_hip", "l_knee"), ("l_knee", "l_ankle"),
+    ("l_shoulder", "l_elbow"), ("l_elbow", "l_wrist"), ("r_shoulder", "r_elbow"), ("r_elbow", "r_wrist"),
+    ("l_hip", "r_hip"), ("l_shoulder", "r_shoulder"), ("l_hip", "l_shoulder"), ("r_hip", "r_shoulder"))
+#: a checked bone longer or shorter than its reference length by more than this fraction drops both
+#: of its ends from the pseudo ground truth in that frame
+BONE_TOLERANCE = 0.3
+#: the reference length of a bone comes from frames where both its ends agree in this many views
+REFERENCE_VIEWS = 3
+#: the joints that decide whose detection a view holds in a frame (H36M-17 names)
+TORSO: tuple[str, ...] = ("r_hip", "l_hip", "l_shoulder", "r_shoulder")
 #: frames whose PA-MPJPE is above this count as failures (mm)
 FAIL_MM = 150.0
 #: a detector keypoint this far from the pseudo ground truth (fraction of the person's size) is an
@@ -177,6 +198,66 @@ def triangulate(views: dict, cameras: dict[str, CalibratedCamera], person: dict[
     return robust_triangulate(px, w.reshape(len(names), -1), np.stack([c.projection for c in cams]), max_error_px)
 
 
+def consistent_bones(points: np.ndarray, ok: np.ndarray, views_used: np.ndarray,
+                     tolerance: float = BONE_TOLERANCE) -> tuple[np.ndarray, dict[str, float]]:
+    """The pseudo ground truth's joints whose bones keep their length.
+
+    points (T, 17, 3) metres, ok (T, 17) bool (triangulated), views_used (T, 17) int. Each of
+    CHECKED_BONES gets a reference length: its median over the frames where both ends agree in
+    REFERENCE_VIEWS views or more (over every frame with both ends ok, where there are none). In
+    each frame, a bone off its reference by more than ``tolerance`` (a fraction) takes both its
+    ends out of ``ok``. Returns (the new ok, {"reference_mm": {"a-b": reference length in mm},
+    "reference_spread_p90": the 90th percentile of |length / reference - 1| over the reference
+    frames, all bones pooled: how far a sure bone wanders, to set ``tolerance`` against;
+    "largest_ratio": the longest bone of any frame over its reference})."""
+    out = ok.copy()
+    lengths, spread, largest = {}, [], 0.0
+    for a, b in CHECKED_BONES:
+        i, j = JOINTS_17.index(a), JOINTS_17.index(b)
+        both = ok[:, i] & ok[:, j]
+        if not both.any():
+            continue
+        length = np.linalg.norm(points[:, i] - points[:, j], axis=-1)
+        sure = both & (np.minimum(views_used[:, i], views_used[:, j]) >= REFERENCE_VIEWS)
+        ref_frames = sure if sure.any() else both
+        ref = float(np.median(length[ref_frames]))
+        deviation = np.abs(length / ref - 1.0)
+        bad = both & (deviation > tolerance)
+        out[bad, i] = False
+        out[bad, j] = False
+        lengths[f"{a}-{b}"] = round(ref * 1000.0, 1)
+        spread.append(deviation[ref_frames])
+        largest = max(largest, float(np.max(length[both])) / ref)
+    p90 = round(float(np.percentile(np.concatenate(spread), 90)), 3) if spread else float("nan")
+    return out, {"reference_mm": lengths, "reference_spread_p90": p90, "largest_ratio": round(largest, 2)}
+
+
+def on_person(det_px: np.ndarray, mine_px: np.ndarray, others_px: list[np.ndarray]) -> np.ndarray:
+    """(T,) bool: whether a view's detection is of this person in each frame.
+
+    det_px (T, 17, 2): the view's detection; mine_px (T, 17, 2): this person's pseudo ground truth
+    reprojected into the view; others_px: the other people's. True where the median distance of
+    the TORSO joints to this person's is not larger than to any other's (an other person missing
+    in a frame does not count)."""
+    torso = [JOINTS_17.index(n) for n in TORSO]
+
+    def distance(gt_px: np.ndarray) -> np.ndarray:
+        d = np.linalg.norm(det_px[:, torso] - gt_px[:, torso], axis=-1)
+        seen = np.isfinite(d)
+        d = np.sort(np.where(seen, d, np.inf), axis=1)
+        n = seen.sum(1)
+        rows = np.arange(len(d))
+        lo, hi = d[rows, np.maximum(n - 1, 0) // 2], d[rows, np.maximum(n, 1) // 2]
+        return np.where(n > 0, (lo + hi) / 2, np.inf)  # the median of the finite ones
+
+    mine = distance(mine_px)
+    out = np.ones(len(det_px), bool)
+    for other in others_px:
+        theirs = distance(other)
+        out &= ~(np.isfinite(theirs) & (theirs < mine))
+    return out
+
+
 def _figures(errors_m: np.ndarray) -> dict:
     e = np.asarray(errors_m, np.float64) * 1000.0
     if len(e) == 0:
@@ -186,18 +267,20 @@ def _figures(errors_m: np.ndarray) -> dict:
 
 
 def score_view(results: dict, recorder: RecordingDetector, p_by_lifter: dict[str, int], cam: CalibratedCamera,
-               gt: np.ndarray, ok: np.ndarray, lifters: dict) -> dict:
+               gt: np.ndarray, ok: np.ndarray, mine: np.ndarray, lifters: dict) -> dict:
     """Figures of one person in one view. results: {lifter name: that view's Result}; gt (T, 17, 3)
-    world metres; ok (T, 17) bool."""
+    world metres; ok (T, 17) bool; mine (T,) bool: the view's detection is of this person
+    (:func:`on_person`)."""
     first = next(iter(results))
     res0, p0 = results[first], p_by_lifter[first]
-    frames = ok[:, LIMB_INDEX].all(1) & res0.valid[p0]
+    triangulated = ok[:, LIMB_INDEX].all(1) & res0.valid[p0]
+    frames = triangulated & mine
     target = gt[frames][:, LIMB_INDEX]
-    out: dict = {"frames_scored": int(frames.sum())}
+    out: dict = {"frames_scored": int(frames.sum()), "frames_other_person": int((triangulated & ~mine).sum())}
     mp = world_landmarks(res0, recorder, p0)[frames]
     have = np.isfinite(mp).all((1, 2))
     out["mediapipe"] = _figures(p_mpjpe(mp[have], target[have]))
-    full = ok.all(1) & res0.valid[p0]
+    full = ok.all(1) & res0.valid[p0] & mine
     perfect_px = cam.project(gt[full])
     perfect_in = normalize_screen(perfect_px.astype(np.float32), res0.width, res0.height)
     for name, res in results.items():
@@ -219,7 +302,9 @@ def detector_errors(det_px: np.ndarray, det_scores: np.ndarray, gt_px: np.ndarra
     ground truth reprojected (with distortion); ok (T, 17): the joint triangulated and the person
     detected in this view. Returns arrays keyed by what :func:`summarise_detector` needs."""
     gt_full = np.where(ok[..., None], gt_px, np.nan)
-    size = np.nanmax(np.nanmax(gt_full, 1) - np.nanmin(gt_full, 1), -1)  # (T,)
+    with warnings.catch_warnings():  # frames with no joint in ok: NaN size, left out by the summary
+        warnings.simplefilter("ignore", RuntimeWarning)
+        size = np.nanmax(np.nanmax(gt_full, 1) - np.nanmin(gt_full, 1), -1)  # (T,)
     err = (det_px - gt_px) / size[:, None, None]
     parent = np.array([max(p, 0) for p in PARENTS_17])
     limb = gt_px - gt_px[:, parent]
@@ -409,7 +494,8 @@ def main(argv: list[str] | None = None) -> int:
 
     report: dict = {"command": shlex.join(["bench/wild_accuracy.py", *(sys.argv[1:] if argv is None else argv)]),
                     "lifters": {name: provenance(path) for name, path in specs.items()},
-                    "max_error_px": args.max_error_px, "min_views": MIN_VIEWS}
+                    "max_error_px": args.max_error_px, "min_views": MIN_VIEWS, "bone_tolerance": BONE_TOLERANCE,
+                    "reference_views": REFERENCE_VIEWS}
     with MachineLoad() as load, tempfile.TemporaryDirectory() as tmp:
         videos, calib_path = extract_demo_multiperson(Path(tmp))
         cameras = read_qca(calib_path)
@@ -421,29 +507,37 @@ def main(argv: list[str] | None = None) -> int:
         report["people"] = {}
         per_camera: dict = {}
         det_records = []
-        for rank, person in enumerate(people):
+        t = base[VIEWS[0]].num_frames
+        tris = [triangulate(base, cameras, person, args.max_error_px) for person in people]
+        gts = [tri.points.reshape(t, 17, 3) for tri in tris]
+        for rank, (person, tri, gt) in enumerate(zip(people, tris, gts)):
             label = "main" if rank == 0 else "other"
-            tri = triangulate(base, cameras, person, args.max_error_px)
             tri_plain = triangulate(base, cameras, person, args.max_error_px, distortion=False)
-            t = base[next(iter(person))].num_frames
-            gt = tri.points.reshape(t, 17, 3)
-            ok = (tri.count >= MIN_VIEWS).reshape(t, 17)
+            counts = tri.count.reshape(t, 17)
+            triangulated = counts >= MIN_VIEWS
+            ok, bones = consistent_bones(gt, triangulated, counts)
             report["people"][label] = {
                 "tracks": {v: int(base[v].track_ids[i]) for v, i in person.items()},
                 "reprojection_px": {"mean": round(float(np.nanmean(tri.error_px[tri.count >= MIN_VIEWS])), 2),
                                     "without_distortion": round(float(np.nanmean(
                                         tri_plain.error_px[tri_plain.count >= MIN_VIEWS])), 2)},
                 "joints_triangulated": {n: round(float(ok[:, j].mean()), 3) for j, n in enumerate(JOINTS_17)},
+                "joints_dropped_for_bones": int((triangulated & ~ok).sum()),
+                "frames_all_limbs_without_bone_check": int(triangulated[:, LIMB_INDEX].all(1).sum()),
+                "bones": bones,
                 "frames_all_limbs": int(ok[:, LIMB_INDEX].all(1).sum()),
                 "frames_all_17": int(ok.all(1).sum()),
                 "views_used_share": {str(k): round(float((tri.count == k).mean()), 3) for k in range(5)},
             }
             per_camera[label] = {}
             for view, i in person.items():
+                cam = cameras[view]
+                mine = on_person(base[view].keypoints_2d_raw[i], cam.project(gt),
+                                 [cam.project(other) for k, other in enumerate(gts) if k != rank])
                 p_by = {name: match_people(base[view], results[name][view]).get(i, i) for name in lifters}
                 per_camera[label][view] = score_view({n: results[n][view] for n in lifters}, recorders[view], p_by,
-                                                     cameras[view], gt, ok, lifters)
-                seen = ok & base[view].valid[i][:, None]
+                                                     cam, gt, ok, mine, lifters)
+                seen = ok & base[view].valid[i][:, None] & mine[:, None]
                 det_records.append(detector_errors(base[view].keypoints_2d_raw[i], base[view].scores[i],
                                                    cameras[view].project(np.nan_to_num(gt)), seen))
         report["per_camera"] = per_camera
@@ -483,7 +577,7 @@ def judge(main: dict, names: list[str]) -> dict:
 def _print(report: dict, names: list[str]) -> None:
     for label, person in report["people"].items():
         print(f"{label} person: tracks {person['tracks']}, {person['frames_all_limbs']} frames with all 12 limb "
-              "joints; "
+              f"joints ({person['joints_dropped_for_bones']} joints dropped for their bones); "
               f"reprojection {person['reprojection_px']['mean']} px ({person['reprojection_px']['without_distortion']} "
               f"px without the distortion)")
         cams = report["per_camera"][label]
@@ -493,7 +587,8 @@ def _print(report: dict, names: list[str]) -> None:
                 cells.append(f"{n} {fig[n]['median_mm']} (lifter only {fig[n + '/lifter_only']['median_mm']}, "
                              f"perfect 2D {fig.get(n + '/perfect_2d', {}).get('median_mm')} vs "
                              f"{fig.get(n + '/same_frames', {}).get('median_mm')}; >150mm {fig[n]['above_150mm']:.1%})")
-            print(f"  {view} ({fig['frames_scored']} frames) median PA-MPJPE mm: " + "; ".join(cells))
+            print(f"  {view} ({fig['frames_scored']} frames; {fig['frames_other_person']} on the other person) "
+                  "median PA-MPJPE mm: " + "; ".join(cells))
     syn = report.get("synthetic", {})
     if "note" in syn:
         print(syn["note"])

@@ -1,5 +1,6 @@
 """The measuring parts of bench/wild_accuracy.py on synthetic scenes: the Qualisys reader with its
-distortion, robust triangulation, and the detector statistics that fit lifter.data.noise (a round
+distortion, robust triangulation, the pseudo ground truth's bone check, the rule for whose
+detection a view holds, and the detector statistics that fit lifter.data.noise (a round
 trip: noise drawn with known parameters is measured back)."""
 
 import math
@@ -13,7 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.calibration import CalibratedCamera, read_qca  # noqa: E402
 from bench.triangulation import dlt, robust_triangulate  # noqa: E402
-from bench.wild_accuracy import detector_errors, fit_noise, summarise_detector  # noqa: E402
+from bench.wild_accuracy import (CHECKED_BONES, consistent_bones, detector_errors, fit_noise, on_person,  # noqa: E402
+                                 summarise_detector)
 from lifter.data.cameras import project, sample_cameras, world_to_camera  # noqa: E402
 from lifter.data.noise import FITTED_NOISE, NOISE_MODELS, DetectorNoise, noisy_keypoints  # noqa: E402
 from lifter.data.recipe import derive_midpoints_2d  # noqa: E402
@@ -107,6 +109,56 @@ def test_triangulation_recovers_points(tmp_path):
     w1[1:, 0] = 0
     tri = robust_triangulate(noisy, w1, proj, max_error_px=10.0)
     assert np.isnan(tri.points[0]).all() and tri.count[0] == 0 and tri.count[1] == 4
+
+
+J = {n: i for i, n in enumerate(JOINTS_17)}
+
+
+def test_joints_whose_bones_jump_leave_the_pseudo_ground_truth():
+    rng = np.random.default_rng(4)
+    truth = random_poses(rng, 60, jitter=0.05)  # bone lengths vary by the pose's scale, 0.9-1.1
+    counts = np.full((60, 17), 3)
+    counts[:20] = 2  # frames agreed by two views only do not set the reference lengths
+    ok = np.ones((60, 17), bool)
+    points = truth.copy()
+    points[:20, J["l_wrist"]] += [0.7, 0.0, 0.0]  # two views agreeing on a wrong wrist
+    points[33, J["r_ankle"]] = points[33, J["r_knee"]] + 1.5 * (points[33, J["r_ankle"]] - points[33, J["r_knee"]])
+    points[40, J["r_wrist"]] += [0.0, 0.5, 0.0]
+    ok[40, J["r_wrist"]] = False  # a joint that did not triangulate is not checked and stays out
+    out, bones = consistent_bones(points, ok, counts)
+    reference = bones["reference_mm"]
+    assert bones["largest_ratio"] > 2.5  # the wrong wrist, 0.7 m off a forearm of about 0.25 m
+    expected = ok.copy()
+    expected[:20, [J["l_elbow"], J["l_wrist"]]] = False
+    expected[33, [J["r_knee"], J["r_ankle"]]] = False
+    np.testing.assert_array_equal(out, expected)
+    assert set(reference) == {f"{a}-{b}" for a, b in CHECKED_BONES}
+    for a, b in CHECKED_BONES:
+        true = np.median(np.linalg.norm(truth[20:, J[a]] - truth[20:, J[b]], axis=-1)) * 1000
+        assert reference[f"{a}-{b}"] == pytest.approx(true, abs=20.0), (a, b)
+    # without any three-view frame, every triangulated frame sets the reference
+    _, bones = consistent_bones(truth, np.ones((60, 17), bool), np.full((60, 17), 2))
+    assert 0.02 < bones["reference_spread_p90"] < 0.12  # the poses' scale, 0.9-1.1
+    assert bones["reference_mm"]["l_elbow-l_wrist"] == pytest.approx(
+        np.median(np.linalg.norm(truth[:, J["l_elbow"]] - truth[:, J["l_wrist"]], axis=-1)) * 1000, abs=0.1)
+
+
+def test_a_view_on_the_other_person_is_told_apart():
+    rng = np.random.default_rng(8)
+    me = rng.uniform(400, 600, (30, 17, 2))
+    them = me + [350.0, 20.0]
+    det = me + rng.normal(0, 15.0, me.shape)
+    det[10:15] = them[10:15] + rng.normal(0, 15.0, (5, 17, 2))  # the track drifted to the other person
+    det[20:22] = (me[20:22] + them[20:22]) / 2 + [-5.0, 0.0]  # between the two, nearer me
+    gone = them.copy()
+    gone[12] = np.nan  # the other person not triangulated there: the frame stays mine
+    np.testing.assert_array_equal(on_person(det, me, [them]), ~np.isin(np.arange(30), range(10, 15)))
+    np.testing.assert_array_equal(on_person(det, me, [gone]), ~np.isin(np.arange(30), [10, 11, 13, 14]))
+    assert on_person(det, me, []).all()
+    # the torso decides: a missing hip keypoint is left out of the median
+    det[3, J["l_hip"]] = np.nan
+    det[3, J["r_hip"]] = them[3, J["r_hip"]]
+    assert on_person(det, me, [them])[3]
 
 
 def _clean_keypoints(rng, n):

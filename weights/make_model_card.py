@@ -319,12 +319,16 @@ def wild_section(wild: dict | None, shipped_sha: str) -> list[str]:
         "pose2sim's Demo_MultiPerson: four calibrated views of two people (the main one balancing on a raised "
         "treadmill, the other walking), 100 frames at 60 fps, 1088x1920. Pseudo ground truth: the detector's own "
         f"keypoints triangulated across the views (robust weighted DLT, views within {wild['max_error_px']:.0f} px, "
-        f"at least {wild['min_views']} agreeing). Each view's monocular 3D from the whole demo chain (BlazePose, "
-        "repair, lifter, smoothing, constant bones) is scored per frame by PA-MPJPE of the 12 limb joints; "
+        f"at least {wild['min_views']} agreeing; a joint whose bone is more than "
+        f"{100 * wild['bone_tolerance']:.0f}% off its reference length is dropped). Each view's monocular 3D from "
+        "the whole demo chain (BlazePose, repair, lifter, smoothing, constant bones) is scored per frame by "
+        "PA-MPJPE of the 12 limb joints, on the frames where the view's detection is of that person; "
         "MediaPipe's own world landmarks go through the same scoring. Cells: median / mean mm / share of frames "
         f"above 150 mm. Produced by `python {wild['command']}`.", ""]
     for label, cams in wild["per_camera"].items():
         lines += [f"{label} person:", "", "| lifter | " + " | ".join(cams) + " |", "|---|" + "---|" * len(cams)]
+        lines.append("| frames scored (on the other person) | " + " | ".join(
+            f"{c['frames_scored']} ({c['frames_other_person']})" for c in cams.values()) + " |")
         lines.append("| MediaPipe world landmarks | " + " | ".join(_cell(c["mediapipe"]) for c in cams.values()) + " |")
         for n in names:
             lines.append(f"| {n} | " + " | ".join(_cell(c.get(n)) for c in cams.values()) + " |")
