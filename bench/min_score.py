@@ -60,7 +60,7 @@ from lifter.data.openmocap import DEFAULT_PATH, EVAL_SEED, OpenMocap  # noqa: E4
 from lifter.data.recipe import detector_points_3d  # noqa: E402
 from lifter.keypoints import LIFT_MIN_SCORE, joint_present, to_h36m17  # noqa: E402
 from lifter.lift import Lifter  # noqa: E402
-from lifter.skeleton import JOINTS_17, PARENTS_17, fill_missing, normalize_screen  # noqa: E402
+from lifter.skeleton import INDEX_17, PARENTS_17, fill_missing, normalize_screen  # noqa: E402
 
 THRESHOLDS = (0.0, 0.1, 0.3, 0.5)
 #: guess errors of the low-confidence joints, fractions of the person's size
@@ -68,7 +68,7 @@ GUESS_ERRORS = (0.0, 0.1, 0.2, 0.3)
 LIMB_PROB = 0.15
 #: the score given to the low-confidence joints in part 1 (any threshold above it fills them)
 LOW_SCORE = 0.05
-_J = {name: i for i, name in enumerate(JOINTS_17)}
+_J = INDEX_17
 LIMBS = tuple(_J[n] for n in ("l_elbow", "r_elbow", "l_wrist", "r_wrist", "l_knee", "r_knee", "l_ankle", "r_ankle"))
 LOWER_LEGS = tuple(_J[n] for n in ("l_knee", "r_knee", "l_ankle", "r_ankle"))
 #: cut name -> (upper joints, lower joints): the crop keeps the rows above the median over frames of

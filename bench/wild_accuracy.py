@@ -515,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
             ok, bones = consistent_bones(gt, triangulated, counts)
             report["people"][label] = {
                 "tracks": {v: int(base[v].track_ids[i]) for v, i in person.items()},
-                "reprojection_px": {"mean": round(float(np.nanmean(tri.error_px[tri.count >= MIN_VIEWS])), 2),
+                "reprojection_px": {"mean": round(float(np.nanmean(tri.error_px[triangulated.ravel()])), 2),
                                     "without_distortion": round(float(np.nanmean(
                                         tri_plain.error_px[tri_plain.count >= MIN_VIEWS])), 2)},
                 "joints_triangulated": {n: round(float(ok[:, j].mean()), 3) for j, n in enumerate(JOINTS_17)},

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lifter.skeleton import JOINTS_17
+from lifter.skeleton import INDEX_17
 
 #: a knee more than this far (metres) behind the hip-ankle line counts as bent backwards
 KNEE_TOLERANCE_M = 0.015
@@ -26,7 +26,7 @@ BONE_PAIRS = {"thigh": (("l_hip", "l_knee"), ("r_hip", "r_knee")),
               "shin": (("l_knee", "l_ankle"), ("r_knee", "r_ankle")),
               "upper_arm": (("l_shoulder", "l_elbow"), ("r_shoulder", "r_elbow")),
               "forearm": (("l_elbow", "l_wrist"), ("r_elbow", "r_wrist"))}
-_J = {name: i for i, name in enumerate(JOINTS_17)}
+_J = INDEX_17
 
 
 def bone_asymmetry(poses: np.ndarray) -> dict:

@@ -24,6 +24,8 @@ JOINTS_17: tuple[str, ...] = (
     "pelvis", "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "spine", "thorax",
     "neck_nose", "head", "l_shoulder", "l_elbow", "l_wrist", "r_shoulder", "r_elbow", "r_wrist",
 )
+#: joint name -> its index in JOINTS_17
+INDEX_17: dict[str, int] = {name: i for i, name in enumerate(JOINTS_17)}
 PARENTS_17: tuple[int, ...] = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
 LEFT_17: tuple[int, ...] = (4, 5, 6, 11, 12, 13)
 RIGHT_17: tuple[int, ...] = (1, 2, 3, 14, 15, 16)

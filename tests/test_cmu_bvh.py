@@ -12,9 +12,9 @@ import pytest
 
 from lifter.data import cmu_bvh
 from lifter.data.cmu_bvh import BvhError, forward_kinematics, h36m17_joints, parse_bvh
-from lifter.skeleton import JOINTS_17
+from lifter.skeleton import INDEX_17, JOINTS_17
 
-J = {name: i for i, name in enumerate(JOINTS_17)}
+J = INDEX_17
 ROT = "CHANNELS 3 Zrotation Yrotation Xrotation"
 
 

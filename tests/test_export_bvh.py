@@ -15,11 +15,11 @@ from pybvh.rotations import euler_to_rotmat
 from demo.export.bvh import (BVH_TO_H36M, SKELETON, bone_lengths, bvh_motion, continuous_euler, held_frames,
                              local_rotations, world_rotations, write_bvh)
 from demo.export.common import present, y_up
-from lifter.skeleton import JOINTS_17, PARENTS_17
+from lifter.skeleton import INDEX_17, PARENTS_17
 from tests.export_fixtures import FIRST_MISSING, SECOND_ABSENT_UNTIL, SECOND_MISSING, make_result
 from tests.real_programs import require
 
-J = {name: i for i, name in enumerate(JOINTS_17)}
+J = INDEX_17
 ORDERS = [s.order for s in SKELETON]
 
 

@@ -8,7 +8,7 @@ from lifter.data.cameras import project, sample_cameras, world_to_camera
 from lifter.data.recipe import derive_midpoints_2d, detector_points_3d
 from lifter.keypoints import (BLAZEPOSE_33, COCO_17, KNOWN_LAYOUTS, LAYOUTS, LIFT_MIN_SCORE, MOCAP_POINTS,
                               joint_present, num_keypoints, to_h36m17)
-from lifter.skeleton import JOINTS_17, fill_missing, flip_permutation
+from lifter.skeleton import INDEX_17, JOINTS_17, fill_missing, flip_permutation
 from synthetic_data import random_poses
 
 # Written out by hand from the BlazePose and COCO documentation (not from the module's tables):
@@ -55,7 +55,7 @@ def test_standing_person_coco():
     scores[COCO_17.index("r_ear")] = 0.3
     scores[COCO_17.index("l_hip")] = 0.6
     xy17, s17 = to_h36m17(xy, scores, "coco17")
-    j = {n: i for i, n in enumerate(JOINTS_17)}
+    j = INDEX_17
     np.testing.assert_allclose(xy17[j["pelvis"]], (100, 180))
     np.testing.assert_allclose(xy17[j["thorax"]], (100, 80))
     np.testing.assert_allclose(xy17[j["spine"]], (100, 130))

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from demo.repair import FILLED, OUTLIER, SWAPPED, RepairSettings, Repaired, repair_track
-from lifter.skeleton import JOINTS_17, LEFT_16, LEFT_17, RIGHT_16, RIGHT_17, SUBSET_16, flip_permutation
+from lifter.skeleton import INDEX_17, LEFT_16, LEFT_17, RIGHT_16, RIGHT_17, SUBSET_16, flip_permutation
 
-J = {name: i for i, name in enumerate(JOINTS_17)}
+J = INDEX_17
 ARMS_L, ARMS_R = [11, 12, 13], [14, 15, 16]
 LEGS_L, LEGS_R = [4, 5, 6], [1, 2, 3]
 PX_PER_M = 300.0

@@ -24,12 +24,12 @@ from lifter.data.openmocap import REFERENCE_BONES_MM, bone_lengths
 from lifter.data.recipe import detector_points_3d
 from lifter.lift import WEIGHTS_DIR, Lifter
 from lifter.metrics import mpjpe, p_mpjpe
-from lifter.skeleton import JOINTS_17, PARENTS_17, normalize_screen
+from lifter.skeleton import INDEX_17, JOINTS_17, PARENTS_17, normalize_screen
 
 CARD = WEIGHTS_DIR / "MODEL_CARD.md"
 REQUIRED = ("pgformer", "diffpyramid")
 MAX_TOTAL_BYTES = 40_000_000
-J = {name: i for i, name in enumerate(JOINTS_17)}
+J = INDEX_17
 
 #: direction of each bone (from its parent) in the camera frame (x right, y down, z away from the
 #: camera) for a person facing the camera, and the length of the bones that are not limbs (m)

@@ -19,7 +19,7 @@ from bench.wild_accuracy import (CHECKED_BONES, consistent_bones, detector_error
 from lifter.data.cameras import project, sample_cameras, world_to_camera  # noqa: E402
 from lifter.data.noise import FITTED_NOISE, NOISE_MODELS, DetectorNoise, noisy_keypoints  # noqa: E402
 from lifter.data.recipe import derive_midpoints_2d  # noqa: E402
-from lifter.skeleton import JOINTS_17  # noqa: E402
+from lifter.skeleton import INDEX_17, JOINTS_17  # noqa: E402
 from tests.synthetic_data import random_poses  # noqa: E402
 
 QCA = """<?xml version='1.0' encoding='ASCII'?>
@@ -111,7 +111,7 @@ def test_triangulation_recovers_points(tmp_path):
     assert np.isnan(tri.points[0]).all() and tri.count[0] == 0 and tri.count[1] == 4
 
 
-J = {n: i for i, n in enumerate(JOINTS_17)}
+J = INDEX_17
 
 
 def test_joints_whose_bones_jump_leave_the_pseudo_ground_truth():

@@ -115,7 +115,7 @@ from pybvh.rotations import euler_to_rotmat, rotmat_to_euler
 
 from demo.export.common import present, y_up
 from lifter.atomic import atomic_path
-from lifter.skeleton import JOINTS_17, PARENTS_17
+from lifter.skeleton import INDEX_17, PARENTS_17
 
 #: weight of the parent-swing axis in a thigh's / upper arm's hinge at a straight knee / elbow
 #: (the cross product of the two bone directions has length sin(bend)); it falls linearly with
@@ -128,7 +128,7 @@ HAND_END = 0.08
 HEAD_END = (0.0, 0.10, 0.0)
 
 _EPS = 1e-9
-_J = {name: i for i, name in enumerate(JOINTS_17)}
+_J = INDEX_17
 _UP, _DOWN, _LEFT = (0.0, 1.0, 0.0), (0.0, -1.0, 0.0), (1.0, 0.0, 0.0)
 
 
